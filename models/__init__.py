@@ -1,0 +1,1 @@
+"""Targets, samplers, generators, losses, metrics and training loops (no Qt)."""

@@ -1,0 +1,1 @@
+"""Reusable Qt and pyqtgraph views; never imports ``app``."""
