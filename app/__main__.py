@@ -1,0 +1,7 @@
+"""``python -m app`` opens the window, like ``gan-playground``."""
+
+import sys
+
+from app.cli import main
+
+sys.exit(main())

@@ -1,0 +1,221 @@
+"""Command line: open the window, or train, sample and take screenshots headless.
+
+Only argparse and the standard library are imported at first, so ``--help`` and
+``--version`` answer without loading Qt or torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from app import __version__
+
+DATA_CHOICES = ("gauss1d", "ring8", "grid25", "moons", "spiral", "digits")
+
+logger = logging.getLogger("app")
+
+
+class CommandError(Exception):
+    """A problem with the user's request, reported as one line and exit code 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _add_train_parser(subparsers) -> None:
+    train = subparsers.add_parser(
+        "train",
+        help="train a generator headless and write samples, metrics and a checkpoint",
+        description="Train a generator with the same loop as the window and write "
+        "samples.npy, samples.png, history.csv, metrics.json, model.safetensors "
+        "and config.json to the output folder.",
+    )
+    train.add_argument("model", choices=("gan", "mmd"), help="what to train")
+    train.add_argument(
+        "--data",
+        default="ring8",
+        help=f"data set: one of {', '.join(DATA_CHOICES)}, or a CSV/NPY file of "
+        "1-D or 2-D points, or a folder of images (default: ring8)",
+    )
+    train.add_argument(
+        "--steps", type=_positive_int, help="training steps (default: per data set)"
+    )
+    train.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="random seed (default: 0)"
+    )
+    train.add_argument(
+        "--out", help="output folder, created if missing (default: runs/MODEL-DATA)"
+    )
+    train.add_argument("--batch-size", type=_positive_int, help="samples per update")
+    train.add_argument(
+        "--lr", type=_positive_float, help="learning rate of both networks"
+    )
+    train.add_argument("--g-lr", type=_positive_float, help="generator learning rate")
+    train.add_argument(
+        "--d-lr", type=_positive_float, help="discriminator learning rate"
+    )
+    train.add_argument(
+        "--loss",
+        choices=("non-saturating", "saturating"),
+        help="GAN generator loss (default: non-saturating)",
+    )
+    train.add_argument("--latent-dim", type=_positive_int, help="size of z")
+    train.add_argument(
+        "--noise", choices=("normal", "uniform"), help="distribution of z"
+    )
+    train.add_argument(
+        "--d-steps", type=_positive_int, help="D updates per G update (GAN)"
+    )
+    train.add_argument(
+        "--width", type=_positive_int, help="hidden width of both networks"
+    )
+    train.add_argument(
+        "--layers", type=_non_negative_int, help="hidden layers of both networks"
+    )
+    train.add_argument(
+        "--ema",
+        type=float,
+        help="decay of the generator weight average, 0 for none (GAN)",
+    )
+    train.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        default="cpu",
+        help="where to train; auto takes CUDA when present (default: cpu)",
+    )
+    train.add_argument(
+        "--threads",
+        type=_positive_int,
+        help="torch threads (default: cores minus one, at most 4)",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue the run saved in DIR from its last step; --steps is the "
+        "new total",
+    )
+    train.add_argument(
+        "--no-progress", action="store_true", help="do not draw a progress bar"
+    )
+
+
+def _add_screenshot_parser(subparsers) -> None:
+    shot = subparsers.add_parser(
+        "screenshot",
+        help="train N steps in the window, off screen, and save an image of it",
+    )
+    shot.add_argument("--tab", default="gan", help="tab to show (default: gan)")
+    shot.add_argument("--data", default="ring8", help="data set of the tab")
+    shot.add_argument(
+        "--steps", type=_non_negative_int, default=500, help="steps before the image"
+    )
+    shot.add_argument("--seed", type=_non_negative_int, default=0, help="random seed")
+    shot.add_argument("--out", required=True, help="PNG file to write")
+    shot.add_argument(
+        "--size",
+        nargs=2,
+        type=_positive_int,
+        default=(1400, 860),
+        metavar=("WIDTH", "HEIGHT"),
+        help="window size in pixels",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gan-playground",
+        description="A playground for sampling methods and generative models. "
+        "With no command it opens the window.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more (-v: info, -vv: debug)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.add_parser("gui", help="open the window (the default)")
+    _add_train_parser(subparsers)
+    try:
+        from app.sample_cli import add_sample_parser
+    except ModuleNotFoundError:  # TODO: remove once app/sample_cli.py lands
+        pass
+    else:
+        add_sample_parser(subparsers)
+    _add_screenshot_parser(subparsers)
+    return parser
+
+
+def configure_logging(verbosity: int) -> None:
+    from app.logs import configure_logging as configure
+
+    configure(verbosity)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    command = args.command or "gui"
+    try:
+        if command == "gui":
+            from app.gui import run_gui
+
+            return run_gui()
+        if command == "train":
+            from app.train_cli import run_train
+
+            return run_train(args)
+        if command == "sample":
+            from app.sample_cli import run_sample
+
+            return run_sample(args)
+        if command == "screenshot":
+            from app.screenshot import run_screenshot
+
+            return run_screenshot(args)
+    except CommandError as error:
+        print(f"gan-playground {command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gan-playground {command}: interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {command!r}")
+    return 2

@@ -1,0 +1,308 @@
+"""``gan-playground train``: the window's training loop without the window."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.cli import CommandError
+
+logger = logging.getLogger(__name__)
+
+POINT_SAMPLES = 2500
+IMAGE_SAMPLES = 1000
+
+
+def _overrides(args) -> dict:
+    """Map command-line options to config fields, leaving unset ones out."""
+    values = {
+        "steps": args.steps,
+        "seed": args.seed,
+        "batch_size": args.batch_size,
+        "latent_dim": args.latent_dim,
+        "noise": args.noise,
+        "device": args.device,
+    }
+    if args.lr is not None:
+        values["g_lr"] = values["d_lr"] = args.lr
+    if args.g_lr is not None:
+        values["g_lr"] = args.g_lr
+    if args.d_lr is not None:
+        values["d_lr"] = args.d_lr
+    if args.model == "gan":
+        values["generator_loss"] = args.loss
+        values["d_steps"] = args.d_steps
+        values["g_ema"] = args.ema
+        if args.width is not None:
+            values["g_width"] = values["d_width"] = args.width
+        if args.layers is not None:
+            values["g_layers"] = values["d_layers"] = args.layers
+    else:
+        for option in ("loss", "d_steps", "ema"):
+            if getattr(args, option) is not None:
+                raise CommandError(f"--{option.replace('_', '-')} applies to gan only")
+        values["width"] = args.width
+        values["layers"] = args.layers
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def load_data_argument(text: str, seed: int):
+    """Return (name, dataset) for a built-in name or a path to the user's data."""
+    from models.datasets import DATASET_NAMES, make_dataset
+
+    if text in DATASET_NAMES:
+        return text, make_dataset(text, seed=seed)
+    path = Path(text)
+    if not path.exists():
+        raise CommandError(
+            f"--data {text!r} is neither a data set ({', '.join(DATASET_NAMES)}) "
+            "nor an existing file or folder"
+        )
+    try:
+        from models.user_data import load_user_data
+    except ImportError as error:
+        raise CommandError(f"loading your own data is not available: {error}") from None
+    try:
+        return "custom", load_user_data(path)
+    except ValueError as error:
+        raise CommandError(f"cannot use {path} as data: {error}") from error
+
+
+def build_trainer(args):
+    """Build a fresh or resumed trainer from the arguments."""
+    from models.checkpoint import CheckpointError
+
+    if args.model == "gan":
+        from models.gan import GanTrainer as trainer_class
+        from models.gan_config import default_config
+    else:
+        try:
+            from models.mmd import MmdTrainer as trainer_class
+            from models.mmd import default_mmd_config as default_config
+        except ImportError as error:
+            raise CommandError(f"MMD training is not available: {error}") from None
+
+    name, dataset = load_data_argument(args.data, args.seed)
+    if args.resume:
+        try:
+            trainer = trainer_class.load(
+                args.resume, dataset=dataset if name == "custom" else None
+            )
+        except CheckpointError as error:
+            raise CommandError(str(error)) from error
+        if args.steps is not None:
+            trainer.total_steps = max(args.steps, trainer.step)
+        return trainer
+
+    try:
+        config = default_config(name, **_overrides(args))
+        return trainer_class(config, dataset=dataset)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr; plain lines when stderr is no terminal."""
+
+    def __init__(self, total: int, enabled: bool = True, stream=sys.stderr):
+        self.total = max(total, 1)
+        self.enabled = enabled
+        self.stream = stream
+        self.interactive = enabled and stream.isatty()
+        self.started = time.monotonic()
+        self._last_draw = 0.0
+        self._last_decile = -1
+
+    def update(self, step: int, record: dict) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        fraction = min(step / self.total, 1.0)
+        if self.interactive:
+            if now - self._last_draw < 0.1 and step < self.total:
+                return
+            self._last_draw = now
+            filled = int(30 * fraction)
+            rate = step / max(now - self.started, 1e-9)
+            losses = "  ".join(
+                f"{k} {v:.3f}" for k, v in record.items() if k not in ("step",)
+            )
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {step}/{self.total} "
+                f"{rate:,.0f} steps/s  {losses}"
+            )
+            self.stream.flush()
+        else:
+            decile = int(10 * fraction)
+            if decile > self._last_decile:
+                self._last_decile = decile
+                self.stream.write(f"step {step}/{self.total} ({100 * fraction:.0f}%)\n")
+
+    def close(self) -> None:
+        if self.interactive:
+            self.stream.write("\n")
+
+
+def write_history(path: Path, history: dict[str, np.ndarray]) -> None:
+    from models.checkpoint import atomic_write_text
+
+    columns = list(history)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    rows = np.stack([history[c] for c in columns], axis=1) if columns else []
+    for row in rows:
+        writer.writerow([int(row[0])] + [f"{v:.6g}" for v in row[1:]])
+    atomic_write_text(path, buffer.getvalue())
+
+
+def write_samples(path: Path, samples: np.ndarray) -> None:
+    from models.checkpoint import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    np.save(buffer, samples)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def render_samples_png(path: Path, dataset, samples: np.ndarray, title: str) -> None:
+    """Draw the scatter, histogram or digit grid with matplotlib's Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    from models.checkpoint import atomic_write_bytes
+    from models.images import tile_images
+
+    figure = plt.figure(figsize=(6, 6), dpi=100)
+    axes = figure.add_subplot(1, 1, 1)
+    if dataset.is_image:
+        images = samples[:100].reshape(-1, *dataset.image_shape)
+        low, high = dataset.value_range
+        mosaic = tile_images(images, columns=10, fill=high * 0.35)
+        # Row 0 of each image is its top row: imshow's default origin="upper".
+        axes.imshow(mosaic, cmap="gray_r", vmin=low, vmax=high, origin="upper")
+        axes.set_xticks([])
+        axes.set_yticks([])
+    elif dataset.dim == 1:
+        real = dataset.samples[:, 0]
+        low, high = np.percentile(real, [0, 100])
+        pad = 0.15 * (high - low)
+        bins = np.linspace(low - pad, high + pad, 61)
+        axes.hist(real, bins=bins, density=True, alpha=0.4, label="real")
+        axes.hist(
+            samples[:, 0],
+            bins=bins,
+            density=True,
+            histtype="step",
+            lw=2,
+            label="generated",
+        )
+        axes.set_xlabel("x")
+        axes.set_ylabel("density")
+        axes.legend()
+    else:
+        real = dataset.samples[:2500]
+        axes.scatter(real[:, 0], real[:, 1], s=3, alpha=0.3, label="real")
+        axes.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.6, label="generated")
+        axes.set_aspect("equal")
+        axes.set_xlabel("x₁")
+        axes.set_ylabel("x₂")
+        axes.legend(loc="upper right")
+    axes.set_title(title)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def quality_metrics(trainer, samples: np.ndarray) -> dict:
+    """Return the data set's quality metrics, or an empty dict when unavailable."""
+    try:
+        from models.metrics import compute_metrics
+    except ImportError:
+        return {}
+    dataset = trainer.dataset
+    rng = np.random.default_rng(trainer.config.seed)
+    try:
+        return compute_metrics(dataset.name, samples, dataset.samples, rng)
+    except Exception as error:  # noqa: BLE001 - metrics must not lose the run
+        logger.warning("computing metrics failed: %s", error, exc_info=True)
+        return {"metrics_error": str(error)}
+
+
+def run_train(args) -> int:
+    """Train, then write samples, plots, history, metrics and the checkpoint."""
+    from app.threads import configure_torch_threads
+    from models.runs import NonFiniteError
+
+    configure_torch_threads(args.threads)
+    out = Path(args.out or f"runs/{args.model}-{Path(args.data).stem}")
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out} exists and is not a folder")
+    trainer = build_trainer(args)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"cannot create output folder {out}: {error}") from error
+
+    logger.info(
+        "training %s on %s for %s steps", args.model, args.data, trainer.total_steps
+    )
+    progress = ProgressBar(trainer.total_steps, enabled=not args.no_progress)
+    started = time.perf_counter()
+    failure = None
+    try:
+        for record in trainer.steps():
+            progress.update(trainer.step, record)
+    except NonFiniteError as error:
+        failure = str(error)
+    except KeyboardInterrupt:
+        failure = f"interrupted at step {trainer.step}"
+    finally:
+        progress.close()
+    wall_seconds = time.perf_counter() - started
+
+    # Write results; weights are those of the last finite step.
+    dataset = trainer.dataset
+    n = IMAGE_SAMPLES if dataset.is_image else POINT_SAMPLES
+    samples = trainer.generate(n).astype(np.float32)
+    write_samples(out / "samples.npy", samples)
+    title = f"{args.model.upper()} on {dataset.name}, step {trainer.step}"
+    render_samples_png(out / "samples.png", dataset, samples, title)
+    history = trainer.history.as_dict()
+    write_history(out / "history.csv", history)
+    last = trainer.history.last() or {}
+    metrics = {
+        "model": args.model,
+        "data": dataset.name,
+        "steps": trainer.step,
+        "seed": trainer.config.seed,
+        "device": str(trainer.device),
+        "wall_seconds": round(wall_seconds, 3),
+        "steps_per_second": round(trainer.step / max(wall_seconds, 1e-9), 1),
+        "final": {k: v for k, v in last.items() if k != "step"},
+        "samples": int(len(samples)),
+        **quality_metrics(trainer, samples),
+    }
+    if failure:
+        metrics["stopped_early"] = failure
+    from models.checkpoint import atomic_write_text
+
+    atomic_write_text(
+        out / "metrics.json", json.dumps(metrics, indent=2, default=float)
+    )
+    trainer.save(out, extra={"wall_seconds": wall_seconds})
+    print(json.dumps({"out": str(out), **metrics}, default=float))
+    if failure:
+        print(f"gan-playground train: stopped: {failure}", file=sys.stderr)
+        return 1
+    return 0

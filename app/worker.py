@@ -1,0 +1,347 @@
+"""Run a ``models.runs.Run`` in a QThread: pause, single steps, stop, throttled views.
+
+The worker only iterates: between two steps of the run it checks its stop and pause
+flags, and at most ``1 / emit_interval`` times per second it asks the run for a
+snapshot and sends it to the GUI thread. It sends a new snapshot only after the GUI
+has drawn the previous one (``acknowledge``), so a slow plot never builds a queue of
+stale snapshots.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+
+from models.runs import Run
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Progress:
+    """What the worker sends to the GUI thread after some steps."""
+
+    step: int
+    total_steps: int | None
+    steps_per_second: float
+    snapshot: Any
+
+
+class RunWorker(QObject):
+    """Iterate a run in a worker thread.
+
+    Parameters
+    ----------
+    run_factory : callable
+        Returns the run to drive. Called in the worker thread, so building a model
+        (and importing torch) does not block the window.
+    emit_interval : float
+        Minimum seconds between two snapshots sent to the GUI.
+    single_step : bool
+        Start paused and do exactly one step, then end.
+    max_steps_per_second : float or None
+        Slow the run down to this rate, for animations in a lecture.
+
+    Signals
+    -------
+    created(object)
+        The run, once the factory has built it.
+    progressed(Progress)
+        A snapshot of the run; call ``acknowledge`` once it is drawn.
+    failed(str)
+        A message for an exception raised by the factory or the run.
+    finished()
+        The loop has ended (completed, stopped or failed).
+    """
+
+    created = Signal(object)
+    progressed = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(
+        self,
+        run_factory: Callable[[], Run],
+        emit_interval: float = 1 / 30,
+        single_step: bool = False,
+        max_steps_per_second: float | None = None,
+    ):
+        super().__init__()
+        self._run_factory = run_factory
+        self.emit_interval = emit_interval
+        self.max_steps_per_second = max_steps_per_second
+        self.run: Run | None = None
+        self._condition = threading.Condition()
+        self._stop = False
+        self._paused = single_step
+        self._pending_steps = 1 if single_step else 0
+        self._end_after_pending = single_step
+        self._drawn = threading.Event()
+        self._drawn.set()
+
+    # Called from the GUI thread.
+
+    def request_stop(self) -> None:
+        with self._condition:
+            self._stop = True
+            self._condition.notify_all()
+
+    def set_paused(self, paused: bool) -> None:
+        with self._condition:
+            self._paused = paused
+            self._condition.notify_all()
+
+    def request_step(self) -> None:
+        """Do one step while paused; ignored while running."""
+        with self._condition:
+            self._pending_steps += 1
+            self._condition.notify_all()
+
+    def acknowledge(self) -> None:
+        """Tell the worker the last snapshot is drawn, so it may send another."""
+        self._drawn.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    # Runs in the worker thread.
+
+    def _wait_for_go(self) -> bool:
+        """Block while paused; return False when the loop should end."""
+        with self._condition:
+            while self._paused and not self._stop and self._pending_steps == 0:
+                self._condition.wait()
+            if self._stop:
+                return False
+            if self._paused:
+                self._pending_steps -= 1
+            elif self._pending_steps:
+                self._pending_steps = 0
+            return True
+
+    def _emit(self, run: Run, rate: float) -> None:
+        self._drawn.clear()
+        self.progressed.emit(Progress(run.step, run.total_steps, rate, run.snapshot()))
+
+    @Slot()
+    def process(self) -> None:
+        """Build the run and iterate it until it ends, fails or is stopped."""
+        run = None
+        try:
+            run = self._run_factory()
+            self.run = run
+            self.created.emit(run)
+            logger.info("worker started %s at step %s", type(run).__name__, run.step)
+            self._loop(run)
+        except Exception as error:  # noqa: BLE001 - every failure must reach the GUI
+            logger.exception("worker failed")
+            self.failed.emit(_describe(error))
+        finally:
+            if run is not None:
+                try:
+                    self._emit(run, 0.0)
+                except Exception:  # noqa: BLE001
+                    logger.warning("final snapshot failed", exc_info=True)
+            logger.info("worker finished at step %s", getattr(run, "step", None))
+            self.finished.emit()
+
+    def _loop(self, run: Run) -> None:
+        steps = run.steps()
+        last_emit = time.monotonic()
+        rate_start_time, rate_start_step = last_emit, run.step
+        rate = 0.0
+        step_period = (
+            1.0 / self.max_steps_per_second if self.max_steps_per_second else 0.0
+        )
+        while self._wait_for_go():
+            started = time.monotonic()
+            single = self._paused
+            try:
+                next(steps)
+            except StopIteration:
+                return
+            now = time.monotonic()
+            if now - rate_start_time >= 0.5:
+                rate = (run.step - rate_start_step) / (now - rate_start_time)
+                rate_start_time, rate_start_step = now, run.step
+            if single:
+                self._emit(run, 0.0)
+                last_emit = now
+                if self._end_after_pending and self._pending_steps == 0:
+                    return
+            elif now - last_emit >= self.emit_interval and self._drawn.is_set():
+                self._emit(run, rate)
+                last_emit = now
+            if step_period:
+                self._sleep_until(started + step_period)
+
+    def _sleep_until(self, deadline: float) -> None:
+        # Sleep in a way that a stop or pause request cuts short.
+        with self._condition:
+            while not self._stop and not self._paused:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._condition.wait(remaining)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    if isinstance(error, (ValueError, FloatingPointError, OSError)):
+        return text
+    return f"{type(error).__name__}: {text}"
+
+
+class RunController(QObject):
+    """Own one run and at most one worker thread that drives it.
+
+    The run survives Stop, so Start continues it; ``reset`` drops it. The GUI
+    thread never calls into the run while a worker is alive.
+
+    Signals
+    -------
+    state_changed(str)
+        ``idle`` (no run), ``running``, ``paused`` or ``stopped`` (run kept).
+    progressed(Progress)
+        Forwarded from the worker.
+    failed(str)
+        Forwarded from the worker.
+    """
+
+    state_changed = Signal(str)
+    progressed = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.run: Run | None = None
+        self._thread: QThread | None = None
+        self._worker: RunWorker | None = None
+        self.state = "idle"
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    def start(
+        self,
+        run_factory: Callable[[], Run] | None = None,
+        single_step: bool = False,
+        max_steps_per_second: float | None = None,
+    ) -> None:
+        """Start or continue the run in a new worker thread.
+
+        ``run_factory`` builds a new run when there is none; with a run kept from
+        before, the worker continues it. Does nothing while a worker is alive.
+        """
+        if self._thread is not None:
+            return
+        if self.run is not None:
+            existing = self.run
+
+            def run_factory():
+                return existing
+
+        elif run_factory is None:
+            raise ValueError("no run to continue and no factory to build one")
+        worker = RunWorker(
+            run_factory,
+            single_step=single_step,
+            max_steps_per_second=max_steps_per_second,
+        )
+        thread = QThread()
+        thread.setObjectName("run-worker")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.process)
+        worker.created.connect(self._on_worker_created)
+        worker.progressed.connect(self._on_worker_progressed)
+        worker.failed.connect(self._on_worker_failed)
+        worker.finished.connect(thread.quit)
+        thread.finished.connect(self._on_thread_finished)
+        self._worker, self._thread = worker, thread
+        thread.start()
+        self._set_state("paused" if single_step else "running")
+
+    def pause(self, paused: bool = True) -> None:
+        if self._worker is None:
+            return
+        self._worker.set_paused(paused)
+        self._set_state("paused" if paused else "running")
+
+    def step(self, run_factory: Callable[[], Run] | None = None) -> None:
+        """Do one step: inside the paused worker, or in a short worker of its own."""
+        if self._worker is not None:
+            if self._worker.paused:
+                self._worker.request_step()
+            return
+        self.start(run_factory, single_step=True)
+
+    def stop(self, timeout_ms: int = 10_000) -> bool:
+        """Stop the worker and wait for its thread; return False on a time-out."""
+        if self._thread is None:
+            return True
+        self._worker.request_stop()
+        thread = self._thread
+        finished = thread.wait(timeout_ms)
+        if finished:
+            # Deliver the worker's queued signals (last snapshot, failure, end) now,
+            # so that nothing from this worker arrives after a reset.
+            QCoreApplication.sendPostedEvents(self)
+            if self._thread is thread:
+                self._release(thread)
+        else:
+            logger.warning("worker thread did not stop within %s ms", timeout_ms)
+        return finished
+
+    def reset(self) -> None:
+        """Stop the worker and drop the run."""
+        self.stop()
+        self.run = None
+        self._set_state("idle")
+
+    @Slot(object)
+    def _on_worker_created(self, run) -> None:
+        if self.sender() is self._worker:
+            self.run = run
+
+    @Slot(object)
+    def _on_worker_progressed(self, progress: Progress) -> None:
+        worker = self._worker
+        if self.sender() is not worker:
+            return
+        try:
+            self.progressed.emit(progress)
+        finally:
+            worker.acknowledge()
+
+    @Slot(str)
+    def _on_worker_failed(self, message: str) -> None:
+        if self.sender() is self._worker:
+            self.failed.emit(message)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread = self.sender()
+        if thread is self._thread:
+            self._release(thread)
+
+    def _release(self, thread: QThread) -> None:
+        worker = self._worker
+        if worker.run is not None:
+            self.run = worker.run
+        self._worker = self._thread = None
+        thread.deleteLater()
+        worker.deleteLater()
+        self._set_state("stopped" if self.run is not None else "idle")

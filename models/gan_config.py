@@ -1,0 +1,168 @@
+"""Settings of a GAN run, importable without torch so the window starts fast."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from models.datasets import DATASET_NAMES
+
+GENERATOR_LOSSES = ("non-saturating", "saturating")
+NOISE_KINDS = ("normal", "uniform")
+
+
+@dataclass
+class GanConfig:
+    """Everything that defines a GAN run; two equal configs give equal runs.
+
+    Attributes
+    ----------
+    data : str
+        Data set name (see ``models.datasets.DATASET_NAMES``) or ``"custom"`` when
+        the trainer is given a data set object.
+    steps : int
+        Number of training steps (D updates then one G update) in the run.
+    noise : {"normal", "uniform"}
+        Distribution of the latent vector z.
+    latent_dim : int
+        Size of z.
+    g_layers, g_width, d_layers, d_width : int
+        Hidden layers and their width for the generator and the discriminator.
+    batch_size : int
+        Real and generated samples per update.
+    g_lr, d_lr : float
+        Adam learning rates.
+    g_betas, d_betas : tuple of float
+        Adam's (beta1, beta2).
+    d_steps : int
+        Discriminator updates per generator update.
+    d_dropout : float
+        Dropout probability after each hidden layer of D; it keeps D from
+        memorising a small data set such as the 1,797 digits.
+    generator_loss : {"non-saturating", "saturating"}
+        ``-log D(G(z))`` or the minimax ``log(1 - D(G(z)))``.
+    g_ema : float
+        Decay of an exponential moving average of the generator's weights, used for
+        every generated view and file; 0 turns it off. Averaging smooths the last
+        oscillations of the game (Yazıcı et al. 2019, "The Unusual Effectiveness of
+        Averaging in GAN Training").
+    seed : int
+        Seeds the data, the initial weights, the noise and the minibatches.
+    device : str
+        ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available).
+    """
+
+    data: str = "ring8"
+    steps: int = 5000
+    noise: str = "normal"
+    latent_dim: int = 8
+    g_layers: int = 3
+    g_width: int = 128
+    d_layers: int = 3
+    d_width: int = 128
+    batch_size: int = 256
+    g_lr: float = 5e-4
+    d_lr: float = 5e-4
+    g_betas: tuple[float, float] = (0.5, 0.999)
+    d_betas: tuple[float, float] = (0.5, 0.999)
+    d_steps: int = 1
+    d_dropout: float = 0.0
+    generator_loss: str = "non-saturating"
+    g_ema: float = 0.0
+    seed: int = 0
+    device: str = "cpu"
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first invalid field and its value."""
+        if self.data not in (*DATASET_NAMES, "custom"):
+            raise ValueError(
+                f"unknown data set {self.data!r}; choose one of "
+                f"{', '.join(DATASET_NAMES)}"
+            )
+        if self.noise not in NOISE_KINDS:
+            raise ValueError(f"noise must be normal or uniform, got {self.noise!r}")
+        if self.generator_loss not in GENERATOR_LOSSES:
+            raise ValueError(
+                f"generator loss must be one of {', '.join(GENERATOR_LOSSES)}, "
+                f"got {self.generator_loss!r}"
+            )
+        positive = {
+            "steps": self.steps,
+            "latent_dim": self.latent_dim,
+            "g_width": self.g_width,
+            "d_width": self.d_width,
+            "batch_size": self.batch_size,
+            "d_steps": self.d_steps,
+        }
+        for name, value in positive.items():
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("g_layers", "d_layers"):
+            value = getattr(self, name)
+            if int(value) != value or not 0 <= value <= 16:
+                raise ValueError(f"{name} must be an integer from 0 to 16, got {value}")
+        for name in ("g_lr", "d_lr"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0 < value <= 1):
+                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        for name in ("g_betas", "d_betas"):
+            betas = getattr(self, name)
+            if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+                raise ValueError(f"{name} must be two numbers in [0, 1), got {betas}")
+        if not 0 <= self.d_dropout < 1:
+            raise ValueError(f"d_dropout must be in [0, 1), got {self.d_dropout!r}")
+        if not 0 <= self.g_ema < 1:
+            raise ValueError(f"g_ema must be in [0, 1), got {self.g_ema!r}")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"device must be cpu, cuda or auto, got {self.device!r}")
+
+    def to_dict(self) -> dict:
+        values = dataclasses.asdict(self)
+        values["g_betas"] = list(self.g_betas)
+        values["d_betas"] = list(self.d_betas)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> GanConfig:
+        """Build a config from a dict, rejecting unknown keys by name."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown GAN setting(s): {', '.join(unknown)}")
+        values = dict(values)
+        for key in ("g_betas", "d_betas"):
+            if key in values:
+                values[key] = tuple(float(b) for b in values[key])
+        config = cls(**values)
+        config.validate()
+        return config
+
+
+def default_config(data: str, **overrides) -> GanConfig:
+    """Return settings that train well on the named data set, with overrides applied.
+
+    Digits get a wider network and a smaller learning rate than the toy sets.
+    """
+    if data == "digits":
+        base = dict(
+            steps=4000,
+            latent_dim=32,
+            g_layers=2,
+            g_width=256,
+            d_layers=2,
+            d_width=256,
+            batch_size=64,
+            g_lr=2e-4,
+            d_lr=2e-4,
+        )
+    elif data == "gauss1d":
+        base = dict(steps=3000, latent_dim=4)
+    elif data == "grid25":
+        base = dict(steps=6000)
+    else:
+        base = {}
+    base.update(overrides)
+    config = GanConfig(data=data, **base)
+    config.validate()
+    return config

@@ -1,0 +1,49 @@
+"""Colours and pens shared by all views, so real and generated data match everywhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+REAL_COLOR = (31, 119, 180)
+FAKE_COLOR = (230, 85, 13)
+G_COLOR = (230, 85, 13)
+D_COLOR = (31, 119, 180)
+ACCEPT_COLOR = (44, 160, 44)
+REJECT_COLOR = (214, 39, 40)
+NEUTRAL_COLOR = (90, 90, 90)
+
+
+def pen(color, width: float = 2.0, style=None) -> pg.QtGui.QPen:
+    p = pg.mkPen(color=color, width=width)
+    if style is not None:
+        p.setStyle(style)
+    return p
+
+
+def brush(color, alpha: int = 255) -> pg.QtGui.QBrush:
+    return pg.mkBrush(*color, alpha)
+
+
+def discriminator_colormap() -> pg.ColorMap:
+    """Orange where D says generated (0), white at 0.5, blue where D says real (1)."""
+    positions = np.array([0.0, 0.5, 1.0])
+    colors = np.array(
+        [[250, 190, 150, 255], [255, 255, 255, 255], [165, 200, 235, 255]],
+        dtype=np.ubyte,
+    )
+    return pg.ColorMap(positions, colors)
+
+
+def finite_or_nan(values) -> np.ndarray:
+    """Return a float copy with infinities replaced by NaN, which plots skip."""
+    values = np.array(values, dtype=np.float64, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def configure_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
+    plot.setTitle(title)
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.2)
