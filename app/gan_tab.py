@@ -219,6 +219,19 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             group="Discriminator",
         ),
         Field(
+            "d_dropout",
+            "Dropout",
+            "float",
+            config.d_dropout,
+            0.0,
+            0.9,
+            decimals=2,
+            step=0.05,
+            tooltip="Probability of dropping each hidden unit of D during "
+            "training (0 = off)",
+            group="Discriminator",
+        ),
+        Field(
             "d_steps",
             "D steps per G step",
             "int",

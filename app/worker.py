@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from models.runs import Run
 
@@ -268,7 +268,10 @@ class RunController(QObject):
         worker.created.connect(self._on_worker_created)
         worker.progressed.connect(self._on_worker_progressed)
         worker.failed.connect(self._on_worker_failed)
-        worker.finished.connect(thread.quit)
+        # QThread.quit is thread-safe; a direct call ends the event loop even while
+        # the GUI thread is blocked in stop()'s wait, where a queued call would
+        # wait for the GUI thread and dead-lock.
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)
         self._worker, self._thread = worker, thread
         thread.start()
