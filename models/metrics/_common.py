@@ -73,7 +73,8 @@ def single_blas_thread() -> AbstractContextManager:
     The metrics multiply thin matrices, such as (512, 4) by (4, 2000). On a machine
     whose 2 cores were busy with other processes, OpenBLAS with 2 threads made
     ``mmd2_unbiased`` on 2,000 points per side 2 to 10 times slower than with one
-    thread (76-440 ms against 30-45 ms). The limit is process-wide, so BLAS calls
+    thread (76-440 ms against 30-45 ms, measured with ``python -m
+    models.metrics.timing``). The limit is process-wide, so BLAS calls
     in other threads also run on one thread until the context exits.
     """
     return _threadpool_controller().limit(limits=1, user_api="blas")

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,20 @@ class DigitClassifier:
     output_bias: np.ndarray
     holdout_index: np.ndarray
 
+    def __post_init__(self) -> None:
+        # Private read-only copies, because one instance is shared through the
+        # cache of load_digit_classifier.
+        for name, dtype in (
+            ("hidden_weights", np.float64),
+            ("hidden_bias", np.float64),
+            ("output_weights", np.float64),
+            ("output_bias", np.float64),
+            ("holdout_index", np.int64),
+        ):
+            array = np.array(getattr(self, name), dtype=dtype)
+            array.flags.writeable = False
+            object.__setattr__(self, name, array)
+
     @property
     def holdout_images(self) -> np.ndarray:
         """Held-out real digits on the 0-16 pixel scale, shape (m, 64)."""
@@ -148,36 +163,43 @@ class DigitClassifier:
             If the file cannot be read.
         ValueError
             If the file is not a valid ``.npz``, was written by another cache format
-            or for other digit data, or holds arrays of the wrong shape.
+            or for other digit data, or contains arrays of the wrong shape.
         """
-        with np.load(path, allow_pickle=False) as data:
-            missing = {
-                "format_version",
-                "data_checksum",
-                "hidden_weights",
-                "hidden_bias",
-                "output_weights",
-                "output_bias",
-                "holdout_index",
-            } - set(data.files)
-            if missing:
-                raise ValueError(f"{path} is missing arrays {sorted(missing)}")
-            if int(data["format_version"]) != CACHE_FORMAT_VERSION:
-                raise ValueError(
-                    f"{path} has cache format {int(data['format_version'])}, "
-                    f"expected {CACHE_FORMAT_VERSION}"
-                )
-            if str(data["data_checksum"]) != _real_digits()[2]:
-                raise ValueError(f"{path} was fit on different digit data")
-            classifier = cls(
-                hidden_weights=data["hidden_weights"].astype(np.float64),
-                hidden_bias=data["hidden_bias"].astype(np.float64),
-                output_weights=data["output_weights"].astype(np.float64),
-                output_bias=data["output_bias"].astype(np.float64),
-                holdout_index=data["holdout_index"].astype(np.int64),
-            )
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                classifier = cls._from_arrays(data, str(path))
+        except (zipfile.BadZipFile, EOFError, TypeError) as error:
+            raise ValueError(f"{path} is not a valid weights file: {error}") from error
         classifier._validate(str(path))
         return classifier
+
+    @classmethod
+    def _from_arrays(cls, data, path: str) -> DigitClassifier:
+        missing = {
+            "format_version",
+            "data_checksum",
+            "hidden_weights",
+            "hidden_bias",
+            "output_weights",
+            "output_bias",
+            "holdout_index",
+        } - set(data.files)
+        if missing:
+            raise ValueError(f"{path} is missing arrays {sorted(missing)}")
+        if int(data["format_version"]) != CACHE_FORMAT_VERSION:
+            raise ValueError(
+                f"{path} has cache format {int(data['format_version'])}, "
+                f"expected {CACHE_FORMAT_VERSION}"
+            )
+        if str(data["data_checksum"]) != _real_digits()[2]:
+            raise ValueError(f"{path} was fit on different digit data")
+        return cls(
+            hidden_weights=data["hidden_weights"],
+            hidden_bias=data["hidden_bias"],
+            output_weights=data["output_weights"],
+            output_bias=data["output_bias"],
+            holdout_index=data["holdout_index"],
+        )
 
     def _validate(self, source: str) -> None:
         hidden = self.hidden_bias.shape[0] if self.hidden_bias.ndim == 1 else -1
@@ -217,8 +239,8 @@ def fit_digit_classifier() -> DigitClassifier:
     images out. The network is ``MLPClassifier(hidden_layer_sizes=(64,),
     activation="tanh", alpha=0.1, solver="lbfgs", random_state=0)`` on pixels / 16.
     The L2 penalty ``alpha`` is larger than scikit-learn's default so that the
-    network is less confident on images unlike any digit. The result depends only
-    on the scikit-learn version and the floating-point library.
+    network is less confident on images unlike any digit. The weights can differ
+    between versions of scikit-learn, numpy or the BLAS library.
 
     Most callers want :func:`load_digit_classifier`, which fits once per process.
     """
@@ -247,11 +269,11 @@ def fit_digit_classifier() -> DigitClassifier:
     with single_blas_thread():
         network.fit(images[train_index] / DIGIT_PIXEL_MAX, labels[train_index])
     classifier = DigitClassifier(
-        hidden_weights=network.coefs_[0].astype(np.float64),
-        hidden_bias=network.intercepts_[0].astype(np.float64),
-        output_weights=network.coefs_[1].astype(np.float64),
-        output_bias=network.intercepts_[1].astype(np.float64),
-        holdout_index=np.sort(holdout_index).astype(np.int64),
+        hidden_weights=network.coefs_[0],
+        hidden_bias=network.intercepts_[0],
+        output_weights=network.coefs_[1],
+        output_bias=network.intercepts_[1],
+        holdout_index=np.sort(holdout_index),
     )
     logger.info(
         "Fit the digit classifier in %.2f s (%d iterations), held-out accuracy %.3f",
@@ -273,9 +295,9 @@ def load_digit_classifier(
     cache_dir : str or os.PathLike, optional
         Folder for a weights file named ``digit_classifier_v1.npz``, for example the
         application's user cache folder. A valid file there is loaded in place of a
-        fit. A missing or invalid file is replaced by a
-        new fit, and a file that cannot be written is logged and skipped. None fits
-        without touching the disk.
+        fit. A missing or invalid file is replaced by a new fit, and a file that
+        cannot be written is logged and skipped. None fits without touching the
+        disk.
     """
     if cache_dir is None:
         return fit_digit_classifier()
@@ -285,7 +307,9 @@ def load_digit_classifier(
         try:
             classifier = DigitClassifier.load(path)
         except (OSError, ValueError) as error:
-            logger.warning("Refitting the digit classifier: %s", error, exc_info=True)
+            logger.warning(
+                "Invalid digit classifier cache, refitting: %s", error, exc_info=True
+            )
         else:
             logger.debug("Loaded the digit classifier from %s", path)
             return classifier

@@ -1,7 +1,7 @@
 """Unbiased squared maximum mean discrepancy (MMD²) with Gaussian kernels.
 
 Gretton, Borgwardt, Rasch, Schölkopf and Smola, 2012, "A kernel two-sample test",
-JMLR 13, 723-773, Lemma 6 (eq. 3). For samples x_1..x_m and y_1..y_n,
+JMLR 13, 723-773, Lemma 6. For samples x_1..x_m and y_1..y_n,
 
     MMD²_u = 1/(m(m-1)) Σ_{i≠j} k(x_i, x_j) + 1/(n(n-1)) Σ_{i≠j} k(y_i, y_j)
              - 2/(mn) Σ_{i,j} k(x_i, y_j).
@@ -51,12 +51,11 @@ def median_bandwidth(x, y, rng: np.random.Generator | None = None) -> float:
     """Estimate a Gaussian kernel bandwidth by the median heuristic.
 
     The bandwidth is the square root of the median squared distance between distinct
-    points of the pooled sample, a common default in Gretton et al. (2012). For a
-    pooled sample with more than 20,000 pairs, the median is estimated from 20,000
-    pairs drawn at random. When more than half of the pairs coincide, the median is
-    0, so the root mean of the non-zero squared distances is used instead. When all
-    points coincide, the bandwidth is 1, and any bandwidth then gives the same
-    kernel values.
+    points of the pooled sample. When the pooled sample has more than 20,000 pairs,
+    the median is estimated from 20,000 pairs drawn at random. When more than half
+    of the pairs coincide, the median is 0, so the root mean of the non-zero squared
+    distances is used instead. When all points coincide, the bandwidth is 1, and
+    any bandwidth then gives the same kernel values.
 
     Parameters
     ----------
@@ -124,7 +123,7 @@ def _kernel_sum(
 
 
 def _unbiased_mmd2(x: np.ndarray, y: np.ndarray, kernel: KernelBlock) -> float:
-    """Return MMD²_u of Gretton et al. (2012, eq. 3) for samples of >= 2 points."""
+    """Return MMD²_u of Gretton et al. (2012, Lemma 6) for samples of >= 2 points."""
     m = x.shape[0]
     n = y.shape[0]
     within_x = _kernel_sum(x, x, kernel, skip_diagonal=True) / (m * (m - 1))
@@ -179,7 +178,7 @@ def mmd2_unbiased(
     """Estimate the squared MMD between two samples with Gaussian kernels.
 
     The kernel is k(a, b) = Σ_s exp(-||a - b||² / (2 s²)) summed over the bandwidths
-    s. The estimator is the unbiased MMD²_u of Gretton et al. (2012, Lemma 6, eq. 3)
+    s. The estimator is the unbiased MMD²_u of Gretton et al. (2012, Lemma 6)
     shown in the module docstring. Its expectation is 0 when x and y come from the
     same distribution, so single estimates can be slightly negative.
 
@@ -247,15 +246,15 @@ def kernel_inception_distance(
 ) -> float:
     """Estimate the kernel inception distance (KID) between two sets of features.
 
-    KID is the unbiased MMD² (Gretton et al., 2012, eq. 3) with the cubic polynomial
+    KID is the unbiased MMD² (Gretton et al., 2012, Lemma 6) with the cubic polynomial
     kernel k(a, b) = (a·b / d + 1)³ on d-dimensional classifier features
     (Bińkowski, Sutherland, Arbel and Gretton, 2018, "Demystifying MMD GANs", ICLR).
     Like MMD²_u, it can be slightly negative when both sets come from the same
     distribution.
 
-    NOTE: Bińkowski et al. average the estimate over several subsets of 1,000
-    points. This function returns one estimate on up to ``max_points`` points per
-    set, so its noise differs from published KID values.
+    NOTE: This function returns one estimate on up to ``max_points`` rows per set,
+    not an average over random subsets, so compare its values only with other
+    values from this function.
 
     Parameters
     ----------

@@ -230,7 +230,7 @@ def test_mmd2_hand_computed():
     def k(a, b):
         return math.exp(-((a - b) ** 2) / 2.0)
 
-    # Gretton et al. (2012), eq. 3, with m = n = 2 and bandwidth 1. The unbiased
+    # Gretton et al. (2012), Lemma 6, with m = n = 2 and bandwidth 1. The unbiased
     # estimate of such tiny samples can be negative.
     within_x = sum(k(x[i, 0], x[j, 0]) for i in range(2) for j in range(2) if i != j)
     within_y = sum(k(y[i, 0], y[j, 0]) for i in range(2) for j in range(2) if i != j)
@@ -276,9 +276,9 @@ def test_mmd2_bandwidth_sum_is_linear():
 
 
 def test_mmd2_same_vs_different_distribution():
-    # The unbiased estimate has mean 0 under the null; check the mean of 30
-    # replicates against 4 standard errors, then the shifted case against the
-    # spread of the null replicates.
+    # The unbiased estimate has mean 0 under the null, so the mean of 30 replicates
+    # must lie within 4 standard errors of 0. The shifted case must lie far above
+    # the spread of those replicates.
     rng = np.random.default_rng(8)
     replicates = 30
     same = np.array(
@@ -360,7 +360,7 @@ def test_median_bandwidth_cases():
 
 
 def test_median_bandwidth_random_pairs_close_to_exact():
-    # 200 points of N(0, 1): the squared distance of a pair is 2 chi²(1), whose
+    # 1,000 points of N(0, 1): the squared distance of a pair is 2 chi²(1), whose
     # median is about 0.91, so the bandwidth is about 0.95.
     rng = np.random.default_rng(12)
     x = rng.normal(size=500)
@@ -561,6 +561,35 @@ def test_classifier_load_rejects_object_arrays(tmp_path):
         DigitClassifier.load(path)
 
 
+def test_classifier_load_rejects_truncated_file(classifier, tmp_path):
+    path = tmp_path / "weights.npz"
+    classifier.save(path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match="not a valid weights file"):
+        DigitClassifier.load(path)
+
+
+def test_classifier_load_rejects_other_format(classifier, tmp_path):
+    path = tmp_path / "weights.npz"
+    np.savez(
+        path,
+        format_version=np.array(99),
+        data_checksum=np.array("x"),
+        hidden_weights=classifier.hidden_weights,
+        hidden_bias=classifier.hidden_bias,
+        output_weights=classifier.output_weights,
+        output_bias=classifier.output_bias,
+        holdout_index=classifier.holdout_index,
+    )
+    with pytest.raises(ValueError, match="cache format 99"):
+        DigitClassifier.load(path)
+
+
+def test_classifier_arrays_read_only(classifier):
+    with pytest.raises(ValueError, match="read-only"):
+        classifier.output_bias[0] = 1.0
+
+
 def test_load_digit_classifier_uses_cache(classifier, tmp_path, caplog):
     classifier.save(tmp_path / CACHE_FILENAME)
     caplog.set_level(logging.DEBUG, logger="models.metrics.digits")
@@ -578,7 +607,7 @@ def test_load_digit_classifier_refits_corrupt_cache(tmp_path, caplog):
     path.write_bytes(b"not an npz file")
     caplog.set_level(logging.INFO, logger="models.metrics.digits")
     refit = load_digit_classifier.__wrapped__(tmp_path)
-    assert "Refitting the digit classifier" in caplog.text, caplog.text
+    assert "Invalid digit classifier cache" in caplog.text, caplog.text
     assert refit.holdout_accuracy() > 0.95, "refit classifier is inaccurate"
     rewritten = DigitClassifier.load(path)
     assert np.array_equal(rewritten.hidden_weights, refit.hidden_weights), (
