@@ -53,7 +53,8 @@ def compute_metrics(
         Real samples in data coordinates that the generator was not trained on, at
         least 2.
     rng : numpy.random.Generator
-        Draws the subsamples that keep MMD² and KID fast.
+        Draws the subsamples that keep MMD² and KID fast, and the random pairs
+        of the median heuristic.
     classifier : DigitClassifier, optional
         Digit classifier, for example from
         :func:`models.metrics.digits.load_digit_classifier` with a cache folder.
