@@ -145,16 +145,20 @@ def default_config(data: str, **overrides) -> GanConfig:
     Digits get a wider network and a smaller learning rate than the toy sets.
     """
     if data == "digits":
+        # Measured with benchmarks/digits_quality.py: 8,000 steps at batch 128 with
+        # a weight average reach all 10 classes, most of them recognised with
+        # confidence, in well under 90 s on two CPU cores.
         base = dict(
-            steps=4000,
+            steps=8000,
             latent_dim=32,
             g_layers=2,
             g_width=256,
             d_layers=2,
             d_width=256,
-            batch_size=64,
+            batch_size=128,
             g_lr=2e-4,
             d_lr=2e-4,
+            g_ema=0.999,
         )
     elif data == "gauss1d":
         base = dict(steps=3000, latent_dim=4)
