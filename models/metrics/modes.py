@@ -10,29 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+# The mixtures are defined once, with the data sets, and re-exported here.
+from models.datasets import (  # noqa: F401
+    GRID25_SIGMA,
+    RING8_SIGMA,
+    grid25_centers,
+    ring8_centers,
+)
 from models.metrics._common import as_sample_matrix
-
-RING8_SIGMA = 0.01
-"""Standard deviation of each component of the ring of 8 Gaussians."""
-
-GRID25_SIGMA = 0.05
-"""Standard deviation of each component of the 5 x 5 grid of Gaussians."""
-
-
-def ring8_centers() -> np.ndarray:
-    """Return the 8 ring centers (cos 2πk/8, sin 2πk/8), k = 0..7, shape (8, 2)."""
-    angles = 2.0 * np.pi * np.arange(8) / 8
-    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
-
-
-def grid25_centers() -> np.ndarray:
-    """Return the 25 grid centers {-4, -2, 0, 2, 4}², shape (25, 2).
-
-    The x coordinate varies slowest.
-    """
-    ticks = np.arange(-4.0, 5.0, 2.0)
-    x, y = np.meshgrid(ticks, ticks, indexing="ij")
-    return np.stack([x.ravel(), y.ravel()], axis=1)
 
 
 def kl_to_uniform(counts) -> float:
