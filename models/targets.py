@@ -801,6 +801,9 @@ class Target2D:
     plot_range : tuple of two (low, high) pairs
         Finite box that contains nearly all of the mass.
     mean : ndarray of shape (2,) or None
+    start : ndarray of shape (2,) or None
+        A point of high density for chains to start from, where the mean is a poor
+        start (it has low density for the donut).
     """
 
     dim = 2
@@ -811,6 +814,7 @@ class Target2D:
     )
     plot_range: tuple[tuple[float, float], tuple[float, float]]
     mean: np.ndarray | None = None
+    start: np.ndarray | None = None
 
     def log_density(self, points) -> np.ndarray:
         """Unnormalised log density at points of shape (k, 2), shape (k,)."""
@@ -866,6 +870,7 @@ class Donut(Target2D):
         self.width = _positive("width", width, "donut")
         self.name = f"donut({radius:g}, {width:g})"
         self.mean = np.zeros(2)
+        self.start = np.array([self.radius, 0.0])
         edge = self.radius + 5 * self.width
         self.plot_range = ((-edge, edge), (-edge, edge))
 
@@ -985,6 +990,7 @@ class Density2DTarget(Target2D):
         self.plot_range = (ranges[0], ranges[1])
         weights = values / values.sum()
         self.mean = weights @ points
+        self.start = points[np.argmax(values)]
         # NOTE: the mean is a probe-grid estimate, not exact, when mass lies beyond it.
 
     def log_density(self, points):

@@ -1,0 +1,700 @@
+"""Rejection sampling from a 1-D target under an envelope M q(x).
+
+Draw x from the proposal q and u uniform on (0, 1), and accept x when
+u M q(x) <= p(x). If p(x) <= M q(x) everywhere, accepted points have density p and a
+proposal is accepted with probability 1/M for a normalised p (von Neumann, 1951,
+"Various techniques used in connection with random digits"; Robert and Casella,
+"Monte Carlo Statistical Methods", 2nd ed., section 2.3).
+
+`find_envelope` computes the smallest valid M numerically: the maximum of
+log p - log q over a fine grid, polished by a bounded scalar search, times a margin.
+It rejects a pair whose ratio p/q is unbounded, such as a Cauchy target under a
+normal proposal, or a target density that is infinite somewhere. With a hand-set M,
+`check_envelope` reports where p > M q and the M that would be valid, so the GUI can
+offer it; the sampler still runs, and its histogram then follows min(p, M q).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+
+from models.sampling.diagnostics import RunningHistogram, RunningKS
+from models.targets import Target1D, TargetError
+
+logger = logging.getLogger(__name__)
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+class Proposal:
+    """A 1-D proposal distribution q with a fast vectorised sampler.
+
+    Attributes
+    ----------
+    name : str
+    loc, scale : float
+    low, high : float
+        Support of q.
+    """
+
+    name: str
+    loc: float
+    scale: float
+    low: float = -math.inf
+    high: float = math.inf
+
+    def logpdf(self, x) -> np.ndarray:
+        raise NotImplementedError
+
+    def pdf(self, x) -> np.ndarray:
+        return np.exp(self.logpdf(x))
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def central_range(self) -> tuple[float, float]:
+        """Interval that holds nearly all of the proposal's mass, for grids."""
+        return self.loc - 6 * self.scale, self.loc + 6 * self.scale
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+def _check_location_scale(family: str, loc: float, scale: float) -> None:
+    if not math.isfinite(loc):
+        raise TargetError(f"{family} proposal: location must be finite, got {loc:g}")
+    if not (math.isfinite(scale) and scale > 0):
+        raise TargetError(
+            f"{family} proposal: scale must be a positive number, got {scale:g}"
+        )
+
+
+class UniformProposal(Proposal):
+    """Uniform proposal on [low, high]."""
+
+    def __init__(self, low: float, high: float):
+        if not (math.isfinite(low) and math.isfinite(high) and high > low):
+            raise TargetError(
+                f"a uniform proposal needs a finite interval, got [{low:g}, {high:g}]; "
+                "give the target a finite domain or use another proposal"
+            )
+        self.low, self.high = float(low), float(high)
+        self.loc, self.scale = (low + high) / 2, (high - low) / 2
+        self.name = f"uniform({low:g}, {high:g})"
+        self._log_density = -math.log(high - low)
+
+    def logpdf(self, x):
+        x = np.asarray(x, dtype=float)
+        inside = (x >= self.low) & (x <= self.high)
+        return np.where(inside, self._log_density, -np.inf)
+
+    def sample(self, n, rng):
+        x = rng.random(n)
+        x *= self.high - self.low
+        x += self.low
+        return x
+
+    def central_range(self):
+        return self.low, self.high
+
+
+class NormalProposal(Proposal):
+    """Normal proposal N(loc, scale^2)."""
+
+    def __init__(self, loc: float = 0.0, scale: float = 1.0):
+        _check_location_scale("normal", loc, scale)
+        self.loc, self.scale = float(loc), float(scale)
+        self.name = f"normal({loc:g}, {scale:g})"
+        self._log_norm = math.log(scale) + _LOG_SQRT_2PI
+
+    def logpdf(self, x):
+        z = (np.asarray(x, dtype=float) - self.loc) / self.scale
+        return -0.5 * (z * z) - self._log_norm
+
+    def sample(self, n, rng):
+        x = rng.standard_normal(n)
+        x *= self.scale
+        x += self.loc
+        return x
+
+
+class LaplaceProposal(Proposal):
+    """Laplace proposal, density exp(-|x - loc| / scale) / (2 scale)."""
+
+    def __init__(self, loc: float = 0.0, scale: float = 1.0):
+        _check_location_scale("laplace", loc, scale)
+        self.loc, self.scale = float(loc), float(scale)
+        self.name = f"laplace({loc:g}, {scale:g})"
+        self._log_norm = math.log(2 * scale)
+
+    def logpdf(self, x):
+        return -np.abs(np.asarray(x, dtype=float) - self.loc) / self.scale - (
+            self._log_norm
+        )
+
+    def sample(self, n, rng):
+        # An exponential with a random sign, several times faster than rng.laplace.
+        # The signs come from random bytes, eight per byte.
+        x = rng.standard_exponential(n)
+        bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8))
+        signs = bits[:n].astype(float)
+        signs -= 0.5
+        np.copysign(x, signs, out=x)
+        if self.scale != 1:
+            x *= self.scale
+        if self.loc != 0:
+            x += self.loc
+        return x
+
+    def central_range(self):
+        return self.loc - 12 * self.scale, self.loc + 12 * self.scale
+
+
+class CauchyProposal(Proposal):
+    """Cauchy proposal, density 1 / (pi scale (1 + ((x - loc)/scale)^2))."""
+
+    def __init__(self, loc: float = 0.0, scale: float = 1.0):
+        _check_location_scale("cauchy", loc, scale)
+        self.loc, self.scale = float(loc), float(scale)
+        self.name = f"cauchy({loc:g}, {scale:g})"
+        self._log_norm = math.log(math.pi * scale)
+
+    def logpdf(self, x):
+        z = (np.asarray(x, dtype=float) - self.loc) / self.scale
+        return -np.log1p(z * z) - self._log_norm
+
+    def sample(self, n, rng):
+        # Inversion, tan(pi (u - 1/2)), is faster than rng.standard_cauchy.
+        x = rng.random(n)
+        x -= 0.5
+        x *= math.pi
+        np.tan(x, out=x)
+        x *= self.scale
+        x += self.loc
+        return x
+
+    def central_range(self):
+        return self.loc - 30 * self.scale, self.loc + 30 * self.scale
+
+
+PROPOSALS = ("uniform", "normal", "laplace", "cauchy")
+
+
+def _median(target: Target1D) -> float:
+    if target.has_closed_form_ppf:
+        return float(target.ppf(0.5))
+    low, high = target.plot_range
+    return float(scipy.optimize.brentq(lambda x: float(target.cdf(x)) - 0.5, low, high))
+
+
+def default_scale(target: Target1D) -> float:
+    """Standard deviation of the target, or half its interquartile range."""
+    if target.variance is not None and target.variance > 0:
+        return math.sqrt(target.variance)
+    if target.has_closed_form_ppf:
+        q1, q3 = target.ppf(np.array([0.25, 0.75]))
+    else:
+        low, high = target.plot_range
+        grid = np.linspace(low, high, 2001)
+        q1, q3 = np.interp([0.25, 0.75], target.cdf(grid), grid)
+    return float(max((q3 - q1) / 2, 1e-12))
+
+
+def make_proposal(
+    name: str,
+    target: Target1D,
+    *,
+    loc: float | None = None,
+    scale: float | None = None,
+) -> Proposal:
+    """Build a proposal by name for a target.
+
+    ``loc`` defaults to the target's median and ``scale`` to its standard deviation
+    (half the interquartile range when the variance is infinite). A uniform proposal
+    covers the target's support, which must be finite, and ignores both.
+    """
+    if name == "uniform":
+        return UniformProposal(target.low, target.high)
+    classes = {
+        "normal": NormalProposal,
+        "laplace": LaplaceProposal,
+        "cauchy": CauchyProposal,
+    }
+    if name not in classes:
+        raise TargetError(
+            f"unknown proposal {name!r}; choose one of {', '.join(PROPOSALS)}"
+        )
+    loc = _median(target) if loc is None else float(loc)
+    scale = default_scale(target) if scale is None else float(scale)
+    return classes[name](loc, scale)
+
+
+class UnboundedRatioError(TargetError):
+    """The ratio p/q of target to proposal density has no finite maximum."""
+
+
+@dataclass(frozen=True)
+class EnvelopeCheck:
+    """Result of checking an envelope M q against a target p.
+
+    Attributes
+    ----------
+    m : float
+        The envelope constant in use.
+    ratio_max : float
+        The maximum of p/q found numerically.
+    argmax : float
+        Where that maximum is.
+    m_required : float
+        The constant to use instead: ``ratio_max`` times the safety margin.
+    ok : bool
+        Whether p <= M q at every grid point.
+    violations : list of (float, float)
+        Intervals of x where p > M q, at most ten, from grid points.
+    """
+
+    m: float
+    ratio_max: float
+    argmax: float
+    m_required: float
+    ok: bool
+    violations: list[tuple[float, float]] = field(default_factory=list)
+
+    def message(self) -> str:
+        """Describe the result in one sentence for the GUI or the command line."""
+        if self.ok:
+            return (
+                f"M = {self.m:.6g} is a valid envelope constant "
+                f"(max p/q = {self.ratio_max:.6g} at x = {self.argmax:.4g})"
+            )
+        where = ", ".join(f"[{a:.4g}, {b:.4g}]" for a, b in self.violations)
+        return (
+            f"M = {self.m:.6g} is too small: p/(M q) > 1 for x in {where} "
+            f"(max p/q = {self.ratio_max:.6g} at x = {self.argmax:.4g}); "
+            f"use M = {self.m_required:.6g}"
+        )
+
+
+def _log_ratio(target: Target1D, proposal: Proposal, x: np.ndarray) -> np.ndarray:
+    """log p(x) - log q(x), -inf where p is zero and +inf where only q is zero."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        log_p = np.asarray(target.logpdf(x), dtype=float)
+        log_q = np.asarray(proposal.logpdf(x), dtype=float)
+        ratio = log_p - log_q
+    ratio = np.where(log_p == -np.inf, -np.inf, ratio)
+    return np.where(np.isnan(ratio), -np.inf, ratio)
+
+
+def _probe_points(target: Target1D, proposal: Proposal) -> tuple[np.ndarray, int]:
+    """Grid over the bulk of p and q plus points running out to the support ends.
+
+    Returns the sorted points and the number of points in the bulk grid.
+    """
+    low, high = target.low, target.high
+    ranges = [target.plot_range, proposal.central_range()]
+    a = max(min(r[0] for r in ranges), low)
+    b = min(max(r[1] for r in ranges), high)
+    width = b - a
+    bulk = np.linspace(a, b, 20001)
+
+    # Approach each end geometrically: out to 2^30 widths for an infinite end, down
+    # to 2^-60 widths for a finite one, where a density may have a singularity.
+    steps = 2.0 ** np.arange(0, 31)
+    closer = 2.0 ** -np.arange(10, 61)
+    tails = []
+    for end, edge, sign in ((low, a, -1), (high, b, 1)):
+        if math.isinf(end):
+            tails.append(edge + sign * width * steps)
+        else:
+            gap = abs(end - edge)
+            if gap > 0:
+                tails.append(end - sign * gap * 2.0 ** -np.arange(0, 61))
+            tails.append(end - sign * width * closer)
+            tails.append([end])
+    points = np.unique(np.concatenate([bulk, *map(np.asarray, tails)]))
+    return points[(points >= low) & (points <= high)], len(bulk)
+
+
+def _check_bounded(target, proposal, x: np.ndarray, ratio: np.ndarray) -> None:
+    infinite = np.flatnonzero(ratio == np.inf)
+    if infinite.size:
+        where = float(x[infinite[0]])
+        if np.isinf(target.logpdf(np.array([where]))[0]):
+            problem = f"the target density is infinite at x = {where:.6g}"
+        else:
+            problem = (
+                f"the proposal density is zero at x = {where:.6g}, where the target "
+                "is positive"
+            )
+        raise UnboundedRatioError(
+            f"p/q is unbounded for {target.name} under {proposal.name}: {problem}. "
+            "Rejection sampling needs p/q bounded; choose another proposal or domain."
+        )
+    top = ratio.max()
+    tolerance = 1e-9 * (1 + abs(top))
+    for side, outer, inner in (("left", 0, 1), ("right", -1, -2)):
+        last, before = ratio[outer], ratio[inner]
+        if last >= top - tolerance and last > before + 1e-3:
+            end = target.low if side == "left" else target.high
+            if math.isinf(end):
+                reason = (
+                    f"as x -> {end}: the target's tail is heavier than the "
+                    f"proposal's. Use a heavier-tailed proposal (laplace or cauchy) "
+                    "or a larger scale"
+                )
+            else:
+                reason = (
+                    f"near x = {end:g}: the target density grows without bound "
+                    "there. Narrow the domain"
+                )
+            raise UnboundedRatioError(
+                f"p/q is unbounded for {target.name} under {proposal.name} {reason}."
+            )
+
+
+def find_envelope(
+    target: Target1D, proposal: Proposal, *, margin: float = 1.01
+) -> EnvelopeCheck:
+    """Compute the smallest valid envelope constant M, times ``margin``.
+
+    Raises
+    ------
+    UnboundedRatioError
+        If p/q has no finite maximum; the message says where it grows.
+    """
+    if margin < 1:
+        raise ValueError(f"margin must be at least 1, got {margin:g}")
+    x, bulk_size = _probe_points(target, proposal)
+    ratio = _log_ratio(target, proposal, x)
+    if not np.isfinite(ratio).any():
+        raise TargetError(
+            f"the target {target.name} and the proposal {proposal.name} do not overlap"
+        )
+    _check_bounded(target, proposal, x, ratio)
+
+    # Polish the largest local maxima of the grid with a bounded scalar search.
+    # Where p/q is flat at its maximum, report the top point nearest the proposal.
+    top = ratio.max()
+    near_top = np.flatnonzero(ratio >= top - 1e-12 * (1 + abs(top)))
+    best = near_top[np.argmin(np.abs(x[near_top] - proposal.loc))]
+    best_x, best_ratio = float(x[best]), float(ratio[best])
+    interior = (
+        np.flatnonzero((ratio[1:-1] >= ratio[:-2]) & (ratio[1:-1] >= ratio[2:])) + 1
+    )
+    candidates = interior[np.argsort(ratio[interior])[::-1][:5]]
+    for i in candidates:
+        result = scipy.optimize.minimize_scalar(
+            lambda v: -float(_log_ratio(target, proposal, np.array([v]))[0]),
+            bounds=(float(x[i - 1]), float(x[i + 1])),
+            method="bounded",
+            options={"xatol": 1e-12 * max(1.0, abs(float(x[i])))},
+        )
+        if np.isfinite(result.fun) and -result.fun > best_ratio:
+            best_x, best_ratio = float(result.x), float(-result.fun)
+
+    ratio_max = math.exp(best_ratio)
+    m = ratio_max * margin
+    return EnvelopeCheck(m, ratio_max, best_x, m, True, [])
+
+
+def check_envelope(
+    target: Target1D, proposal: Proposal, m: float, *, margin: float = 1.01
+) -> EnvelopeCheck:
+    """Check a hand-set envelope constant M against the numerical maximum of p/q.
+
+    Returns an `EnvelopeCheck` whose ``violations`` list the x intervals where
+    p > M q, found on the probe grid.
+
+    Raises
+    ------
+    UnboundedRatioError
+        If p/q has no finite maximum, so that no M works.
+    """
+    if not (math.isfinite(m) and m > 0):
+        raise TargetError(f"envelope constant M must be positive, got {m:g}")
+    found = find_envelope(target, proposal, margin=margin)
+    ok = m >= found.ratio_max
+    violations = []
+    if not ok:
+        x, _ = _probe_points(target, proposal)
+        over = _log_ratio(target, proposal, x) > math.log(m)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], over.astype(int), [0]])))
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
+            violations.append((float(x[start]), float(x[stop - 1])))
+        if not violations:
+            violations.append((found.argmax, found.argmax))
+        violations = violations[:10]
+    return EnvelopeCheck(
+        float(m), found.ratio_max, found.argmax, found.m_required, ok, violations
+    )
+
+
+class RejectionSampler:
+    """Rejection sampler for a 1-D target under the envelope M q.
+
+    Parameters
+    ----------
+    target : Target1D
+        Must be normalised (every `Target1D` is), so that 1/M is the acceptance rate.
+    proposal : Proposal
+    m : float or None
+        Envelope constant. None computes it with `find_envelope`. A hand-set M that
+        is too small is kept, and `envelope` reports the problem.
+    margin : float
+        Factor applied to the numerical maximum of p/q when M is computed.
+
+    Attributes
+    ----------
+    m : float
+    envelope : EnvelopeCheck
+    """
+
+    batch_size = 2**16
+
+    def __init__(
+        self,
+        target: Target1D,
+        proposal: Proposal,
+        m: float | None = None,
+        *,
+        margin: float = 1.01,
+    ):
+        if target.dim != 1:
+            raise TargetError(
+                f"rejection sampling needs a 1-D target, got {target.name}"
+            )
+        self.target = target
+        self.proposal = proposal
+        if m is None:
+            self.envelope = find_envelope(target, proposal, margin=margin)
+        else:
+            self.envelope = check_envelope(target, proposal, m, margin=margin)
+            if not self.envelope.ok:
+                logger.info("%s", self.envelope.message())
+        self.m = self.envelope.m
+        self._log_m = math.log(self.m)
+
+    @property
+    def theoretical_acceptance_rate(self) -> float:
+        """1/M, the acceptance rate when the envelope is valid."""
+        return 1 / self.m
+
+    def propose(
+        self, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Throw n darts and return x, log(u) and whether each was accepted.
+
+        The dart's height is u M q(x); `dart_heights` computes it from log(u).
+        """
+        x = self.proposal.sample(n, rng)
+
+        # Accept when log u <= log p - log q - log M, with -log u ~ Exponential(1).
+        # A NaN threshold (p and q both zero) compares false and rejects the dart.
+        exponential = rng.standard_exponential(n)
+        threshold = self.proposal.logpdf(x)
+        threshold += self._log_m
+        with np.errstate(invalid="ignore"):
+            threshold -= self.target.logpdf(x)
+        accepted = exponential >= threshold
+        np.negative(exponential, out=exponential)
+        return x, exponential, accepted
+
+    def dart_heights(self, x: np.ndarray, log_u: np.ndarray) -> np.ndarray:
+        """Height u M q(x) of each dart."""
+        return np.exp(log_u + self._log_m + self.proposal.logpdf(x))
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw n accepted samples, proposing in batches."""
+        return self.sample_counted(n, rng)[0]
+
+    def sample_counted(
+        self, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, int]:
+        """Draw n accepted samples and return them with the number of darts used.
+
+        Darts thrown after the n-th acceptance in the last batch are not counted, so
+        n / darts estimates the acceptance rate without bias from the batching.
+        """
+        out = np.empty(n)
+        have = proposed = 0
+        rate = min(1.0, 1 / self.m)
+        while have < n:
+            size = int(min(self.batch_size, (n - have) / rate * 1.05 + 64))
+            x, _, accepted = self.propose(size, rng)
+            kept = x[accepted]
+            if have + len(kept) >= n:
+                last = np.flatnonzero(accepted)[n - have - 1]
+                out[have:] = kept[: n - have]
+                return out, proposed + int(last) + 1
+            out[have : have + len(kept)] = kept
+            have += len(kept)
+            proposed += size
+        return out, proposed
+
+
+class RejectionRun:
+    """Rejection sampling in steps, for the GUI and the command line.
+
+    Each step throws ``chunk_size`` darts: 1 shows darts one at a time, a large
+    chunk fills the histogram fast.
+
+    Parameters
+    ----------
+    sampler : RejectionSampler
+    rng : numpy.random.Generator
+    n_proposals : int or None
+        Total number of darts, or None for an open-ended run.
+    chunk_size : int
+    bins : int
+        Histogram bins over the target's plot range.
+    max_darts : int
+        How many of the latest darts the snapshot contains.
+    """
+
+    def __init__(
+        self,
+        sampler: RejectionSampler,
+        rng: np.random.Generator,
+        n_proposals: int | None = 10_000,
+        *,
+        chunk_size: int = 1,
+        bins: int = 60,
+        max_darts: int = 5000,
+    ):
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        if n_proposals is not None and n_proposals < 1:
+            raise ValueError(f"n_proposals must be at least 1, got {n_proposals}")
+        self.sampler = sampler
+        self.rng = rng
+        self.n_proposals = n_proposals
+        self.chunk_size = chunk_size
+        self.total_steps = (
+            None if n_proposals is None else math.ceil(n_proposals / chunk_size)
+        )
+        self.step = 0
+        self.proposed = 0
+        self.accepted = 0
+        self._max_darts = max_darts
+
+        target, proposal = sampler.target, sampler.proposal
+        low, high = target.plot_range
+        self._histogram = RunningHistogram(low, high, bins)
+        edges = self._histogram.edges
+        self._expected = np.diff(target.cdf(edges)) / np.diff(edges)
+        self._ks = RunningKS(target.cdf)
+        self._curve_x = np.linspace(low, high, 400)
+        self._target_pdf = np.asarray(target.pdf(self._curve_x))
+        self._proposal_pdf = np.asarray(proposal.pdf(self._curve_x))
+        self._darts_x = np.empty(0)
+        self._darts_y = np.empty(0)
+        self._darts_accepted = np.empty(0, dtype=bool)
+        self._samples: list[np.ndarray] = []
+
+    def steps(self) -> Iterator[dict]:
+        """Throw one chunk of darts per iteration and yield a record.
+
+        The record has ``step``, ``proposed`` and ``accepted`` (totals so far) and
+        the last dart: ``x``, ``y`` (its height u M q(x)) and ``dart_accepted``.
+        """
+        sampler = self.sampler
+        while self.total_steps is None or self.step < self.total_steps:
+            size = self.chunk_size
+            if self.n_proposals is not None:
+                size = min(size, self.n_proposals - self.proposed)
+            x, log_u, accepted = sampler.propose(size, self.rng)
+            kept = x[accepted]
+            self._histogram.add(kept)
+            self._ks.add(kept)
+            self._samples.append(kept)
+            self.proposed += size
+            self.accepted += int(accepted.sum())
+
+            # Keep only the latest darts for the scatter plot.
+            last = slice(-self._max_darts, None)
+            y = sampler.dart_heights(x[last], log_u[last])
+            self._darts_x = np.concatenate([self._darts_x, x[last]])[last]
+            self._darts_y = np.concatenate([self._darts_y, y])[last]
+            self._darts_accepted = np.concatenate(
+                [self._darts_accepted, accepted[last]]
+            )[last]
+            self.step += 1
+            yield {
+                "step": self.step,
+                "proposed": self.proposed,
+                "accepted": self.accepted,
+                "x": float(x[-1]),
+                "y": float(y[-1]),
+                "dart_accepted": bool(accepted[-1]),
+            }
+
+    def samples(self) -> np.ndarray:
+        """All accepted samples so far, in order."""
+        if len(self._samples) > 1:
+            self._samples = [np.concatenate(self._samples)]
+        return self._samples[0].copy() if self._samples else np.empty(0)
+
+    def snapshot(self) -> dict:
+        """Plain data for the plots.
+
+        Keys: ``step``, ``proposed``, ``accepted``; ``acceptance_rate`` (observed,
+        NaN before the first dart) and ``theoretical_acceptance_rate`` (1/M, valid
+        when ``envelope_ok``); ``m``, ``m_required``, ``envelope_ok``,
+        ``violations`` (list of (low, high) x intervals where p > M q) and
+        ``envelope_message``; ``curve_x`` with ``target_pdf``, ``proposal_pdf`` and
+        ``envelope`` (M q) on it; ``darts_x``, ``darts_y`` (u M q(x)) and
+        ``darts_accepted`` for the latest darts, oldest first; ``bin_edges``,
+        ``histogram`` (accepted counts / (n * width)) and ``expected`` (exact bin
+        probability / width); ``ks_statistic`` of the accepted samples against the
+        target's CDF (NaN before the first acceptance).
+        """
+        sampler = self.sampler
+        check = sampler.envelope
+        rate = self.accepted / self.proposed if self.proposed else math.nan
+        return {
+            "step": self.step,
+            "proposed": self.proposed,
+            "accepted": self.accepted,
+            "acceptance_rate": rate,
+            "theoretical_acceptance_rate": sampler.theoretical_acceptance_rate,
+            "m": sampler.m,
+            "m_required": check.m_required,
+            "envelope_ok": check.ok,
+            "violations": list(check.violations),
+            "envelope_message": check.message(),
+            "curve_x": self._curve_x.copy(),
+            "target_pdf": self._target_pdf.copy(),
+            "proposal_pdf": self._proposal_pdf.copy(),
+            "envelope": sampler.m * self._proposal_pdf,
+            "darts_x": self._darts_x.copy(),
+            "darts_y": self._darts_y.copy(),
+            "darts_accepted": self._darts_accepted.copy(),
+            "bin_edges": self._histogram.edges.copy(),
+            "histogram": self._histogram.density(),
+            "expected": self._expected.copy(),
+            "ks_statistic": self._ks.statistic(),
+        }
+
+
+__all__ = [
+    "PROPOSALS",
+    "CauchyProposal",
+    "EnvelopeCheck",
+    "LaplaceProposal",
+    "NormalProposal",
+    "Proposal",
+    "RejectionRun",
+    "RejectionSampler",
+    "UnboundedRatioError",
+    "UniformProposal",
+    "check_envelope",
+    "default_scale",
+    "find_envelope",
+    "make_proposal",
+]
