@@ -3,7 +3,8 @@
 Goodfellow et al. (2014), "Generative Adversarial Nets": the discriminator D is
 trained to tell real samples from generated ones, and the generator G to fool it.
 One step here is ``d_steps`` updates of D followed by one update of G, each with
-Adam on a fresh minibatch.
+Adam on a fresh minibatch. Packing, the R1 gradient penalty, spectral normalisation,
+a learning-rate schedule and a weight average of G are optional (see ``GanConfig``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from torch import nn
 from models.datasets import Dataset, make_dataset
 from models.gan_config import GanConfig, default_config  # noqa: F401 (re-exported)
 from models.history import History
-from models.losses import discriminator_loss, generator_loss
-from models.networks import mlp, sample_noise
+from models.losses import discriminator_loss, generator_loss, gradient_penalty
+from models.networks import mlp, sample_noise, spectral_normalise
 from models.runs import NonFiniteError
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class GanTrainer:
     view_size : int
         Number of fixed latent vectors whose images ``snapshot`` returns, so the
         same generated points or digits can be watched as they move.
+    live_metrics : models.live_metrics.LiveMetrics, optional
+        Quality metrics that ``snapshot`` recomputes on its throttle and returns
+        under ``metrics``.
     """
 
     def __init__(
@@ -65,6 +69,7 @@ class GanTrainer:
         config: GanConfig,
         dataset: Dataset | None = None,
         view_size: int | None = None,
+        live_metrics=None,
     ):
         config.validate()
         self.config = config
@@ -76,6 +81,7 @@ class GanTrainer:
         self.device = resolve_device(config.device)
         self.total_steps: int | None = config.steps
         self.step = 0
+        self.live_metrics = live_metrics
         self.history = History(HISTORY_COLUMNS, capacity=8192)
 
         # Seed one torch generator for everything random in the run.
@@ -87,10 +93,17 @@ class GanTrainer:
             config.latent_dim, dim, config.g_layers, config.g_width, output
         ).to(self.device)
         self.netD = mlp(
-            dim, 1, config.d_layers, config.d_width, dropout=config.d_dropout
+            dim * config.pack,
+            1,
+            config.d_layers,
+            config.d_width,
+            dropout=config.d_dropout,
         ).to(self.device)
         self._init_weights(self.netG)
         self._init_weights(self.netD)
+        if config.spectral_norm:
+            # After the initialisation, which writes to the plain weights.
+            spectral_normalise(self.netD)
         self.netG_ema = None
         if config.g_ema > 0:
             self.netG_ema = copy.deepcopy(self.netG).requires_grad_(False)
@@ -124,11 +137,37 @@ class GanTrainer:
             self.config.noise, n, self.config.latent_dim, self.generator, self.device
         )
 
-    def _real_batch(self) -> torch.Tensor:
-        index = torch.randint(
-            len(self.real), (self.config.batch_size,), generator=self.generator
-        )
+    def _real_batch(self, n: int) -> torch.Tensor:
+        index = torch.randint(len(self.real), (n,), generator=self.generator)
         return self.real[index.to(self.device)]
+
+    def _pack(self, samples: torch.Tensor) -> torch.Tensor:
+        # (batch * pack, dim) -> (batch, pack * dim): consecutive samples form a pack.
+        return samples.reshape(-1, self.config.pack * samples.shape[1])
+
+    def learning_rate_factor(self) -> float:
+        """Return the factor that ``lr_schedule`` applies to both learning rates now.
+
+        The schedule runs from step 0 to ``total_steps``, so extending a finished
+        run raises the rates again, like a warm restart.
+        """
+        schedule = self.config.lr_schedule
+        if schedule == "constant":
+            return 1.0
+        horizon = self.total_steps or self.config.steps
+        progress = min(self.step / horizon, 1.0)
+        if schedule == "linear":
+            return 1.0 - progress
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def _apply_lr_schedule(self) -> None:
+        factor = self.learning_rate_factor()
+        for optimiser, rate in (
+            (self.optG, self.config.g_lr),
+            (self.optD, self.config.d_lr),
+        ):
+            for group in optimiser.param_groups:
+                group["lr"] = rate * factor
 
     def _make_view_grid(self):
         if self.dataset.is_image:
@@ -155,23 +194,33 @@ class GanTrainer:
             update, because the check comes before the optimiser step.
         """
         config = self.config
-        batch = config.batch_size
+        samples = config.batch_size * config.pack
+        if config.lr_schedule != "constant":
+            self._apply_lr_schedule()
 
-        # Update D: push D(x) towards 1 and D(G(z)) towards 0.
+        # Update D: push D(x) towards 1 and D(G(z)) towards 0, packs of
+        # config.pack samples at a time, shape (batch_size, pack * dim).
         for _ in range(config.d_steps):
-            real = self._real_batch()
+            real = self._pack(self._real_batch(samples))
             with torch.no_grad():
-                fake = self.netG(self._noise(batch))
+                fake = self._pack(self.netG(self._noise(samples)))
+            if config.r1_gamma > 0:
+                real.requires_grad_(True)
             real_logits = self.netD(real)
             fake_logits = self.netD(fake)
             d_loss = discriminator_loss(real_logits, fake_logits)
             self._check_finite("discriminator", d_loss)
+            objective = d_loss
+            if config.r1_gamma > 0:
+                penalty = gradient_penalty(real_logits, real)
+                self._check_finite("R1 penalty", penalty)
+                objective = d_loss + 0.5 * config.r1_gamma * penalty
             self.optD.zero_grad(set_to_none=True)
-            d_loss.backward()
+            objective.backward()
             self.optD.step()
 
         # Update G: move G(z) to where D says "real".
-        fake_logits_g = self.netD(self.netG(self._noise(batch)))
+        fake_logits_g = self.netD(self._pack(self.netG(self._noise(samples))))
         g_loss = generator_loss(fake_logits_g, config.generator_loss)
         self._check_finite("generator", g_loss)
         self.optG.zero_grad(set_to_none=True)
@@ -238,8 +287,13 @@ class GanTrainer:
 
     @torch.no_grad()
     def discriminator_probability(self, points: np.ndarray) -> np.ndarray:
-        """Return D(x) = sigmoid(logit) for points in data coordinates."""
+        """Return D(x) = sigmoid(logit) for points in data coordinates.
+
+        With ``pack`` > 1, D judges a pack of ``pack`` copies of each point.
+        """
         x = torch.from_numpy(self.dataset.normalise(points)).to(self.device)
+        if self.config.pack > 1:
+            x = x.repeat(1, self.config.pack)
         # Evaluate without dropout, then return D to training mode.
         self.netD.eval()
         try:
@@ -254,7 +308,8 @@ class GanTrainer:
         ``last`` (the latest record or None), ``generated`` (data coordinates of the
         fixed latent batch, shape (view_size, dim)); for 1-D data ``d_curve`` with
         ``x`` and ``d`` arrays; for 2-D data ``d_map`` with ``x``, ``y`` and ``d``
-        of shape (len(x), len(y)), D evaluated at (x[i], y[j]).
+        of shape (len(x), len(y)), D evaluated at (x[i], y[j]). With
+        ``live_metrics``, ``metrics`` holds the result of its ``update``.
         """
         snapshot = {
             "step": self.step,
@@ -263,6 +318,11 @@ class GanTrainer:
             "last": self.history.last(),
             "generated": self.generate(),
         }
+        if self.live_metrics is not None:
+            finished = self.total_steps is not None and self.step >= self.total_steps
+            snapshot["metrics"] = self.live_metrics.update(
+                self.step, self.generate, final=finished
+            )
         grid = self._view_grid
         if grid is None:
             return snapshot

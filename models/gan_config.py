@@ -10,6 +10,7 @@ from models.datasets import DATASET_NAMES
 
 GENERATOR_LOSSES = ("non-saturating", "saturating")
 NOISE_KINDS = ("normal", "uniform")
+LR_SCHEDULES = ("constant", "linear", "cosine")
 
 
 @dataclass
@@ -47,6 +48,28 @@ class GanConfig:
         every generated view and file; 0 turns it off. Averaging smooths the last
         oscillations of the game (Yazıcı et al. 2019, "The Unusual Effectiveness of
         Averaging in GAN Training").
+    pack : int
+        Samples that D judges together, as in PacGAN (Lin et al. 2018, "PacGAN:
+        The power of two samples in generative adversarial networks"). D sees
+        ``pack`` samples of one kind concatenated into one input, so each update
+        draws ``batch_size * pack`` samples of each kind. A pack of a collapsed
+        generator looks less varied than a pack of real data, which penalises
+        mode collapse. 1 turns packing off.
+    r1_gamma : float
+        Weight γ of the zero-centred gradient penalty on real data, R1 =
+        γ/2 E ||∇ₓ l(x)||² with l the logit of D (Mescheder, Geiger and Nowozin
+        2018, "Which training methods for GANs do actually converge?"). It stops D
+        from growing steep around the real points, which damps the oscillation
+        of G around them. 0 turns it off.
+    spectral_norm : bool
+        Divide each weight matrix of D by its largest singular value, estimated by
+        one power iteration per forward pass (Miyato et al. 2018, "Spectral
+        normalization for generative adversarial networks"). D becomes 1-Lipschitz
+        in the normalised coordinates.
+    lr_schedule : {"constant", "linear", "cosine"}
+        How both learning rates change over the ``steps`` of the run: constant,
+        or decaying from their set values to 0 along a line or a half cosine.
+        Steps past ``steps`` (a continued run) use the last rate.
     seed : int
         Seeds the data, the initial weights, the noise and the minibatches.
     device : str
@@ -70,6 +93,10 @@ class GanConfig:
     d_dropout: float = 0.0
     generator_loss: str = "non-saturating"
     g_ema: float = 0.0
+    pack: int = 1
+    r1_gamma: float = 0.0
+    spectral_norm: bool = False
+    lr_schedule: str = "constant"
     seed: int = 0
     device: str = "cpu"
 
@@ -94,6 +121,7 @@ class GanConfig:
             "d_width": self.d_width,
             "batch_size": self.batch_size,
             "d_steps": self.d_steps,
+            "pack": self.pack,
         }
         for name, value in positive.items():
             if int(value) != value or value < 1:
@@ -114,6 +142,19 @@ class GanConfig:
             raise ValueError(f"d_dropout must be in [0, 1), got {self.d_dropout!r}")
         if not 0 <= self.g_ema < 1:
             raise ValueError(f"g_ema must be in [0, 1), got {self.g_ema!r}")
+        if not (math.isfinite(self.r1_gamma) and self.r1_gamma >= 0):
+            raise ValueError(
+                f"r1_gamma must be a finite number >= 0, got {self.r1_gamma!r}"
+            )
+        if not isinstance(self.spectral_norm, bool):
+            raise ValueError(
+                f"spectral_norm must be true or false, got {self.spectral_norm!r}"
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
+                f"got {self.lr_schedule!r}"
+            )
         if self.device not in ("cpu", "cuda", "auto"):
             raise ValueError(f"device must be cpu, cuda or auto, got {self.device!r}")
 

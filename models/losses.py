@@ -42,3 +42,23 @@ def generator_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
     raise ValueError(
         f"unknown generator loss {kind!r}; choose one of {', '.join(GENERATOR_LOSSES)}"
     )
+
+
+def gradient_penalty(logits: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """Return E ||∇ₓ l(x)||², the mean squared gradient norm of D's logits.
+
+    With ``inputs`` the real samples this is the zero-centred R1 penalty of
+    Mescheder, Geiger and Nowozin (2018), "Which training methods for GANs do
+    actually converge?", ICML; the trainer adds γ/2 times it to D's loss. The
+    graph is kept, so the penalty can be differentiated with respect to D's
+    weights.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        D's logits l(x), shape (batch, 1), computed from ``inputs``.
+    inputs : torch.Tensor
+        The samples x, shape (batch, features), with ``requires_grad`` set.
+    """
+    (gradients,) = torch.autograd.grad(logits.sum(), inputs, create_graph=True)
+    return gradients.pow(2).sum(dim=1).mean()

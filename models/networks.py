@@ -59,3 +59,16 @@ def sample_noise(
     if kind == "uniform":
         return (2 * torch.rand(n, latent_dim, generator=generator) - 1).to(device)
     raise ValueError(f"unknown noise distribution {kind!r}; use normal or uniform")
+
+
+def spectral_normalise(net: nn.Module) -> nn.Module:
+    """Put spectral normalisation on every linear layer of ``net``, in place.
+
+    Each weight W is used as W / σ(W), with σ(W) its largest singular value
+    estimated by one power iteration per forward pass in training mode (Miyato et
+    al. 2018, "Spectral normalization for generative adversarial networks", ICLR).
+    The power iteration starts from vectors drawn from torch's global generator.
+    """
+    for module in [m for m in net.modules() if isinstance(m, nn.Linear)]:
+        nn.utils.parametrizations.spectral_norm(module)
+    return net
