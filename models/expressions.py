@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -269,7 +270,11 @@ def prepare_source(text: object) -> tuple[ast.Expression, tuple[str, list[int]]]
             depth -= 1
 
     try:
-        tree = ast.parse(source, mode="eval")
+        # Inputs like "1else" make the parser warn as well as fail; keep it quiet.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
         offset = error.offset or 1
         column = column_map[min(max(offset - 1, 0), len(column_map) - 1)] + 1
