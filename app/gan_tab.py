@@ -18,10 +18,17 @@ from PySide6.QtWidgets import (
 
 from app.worker import Progress, RunController
 from models.datasets import DATASET_NAMES, Dataset, make_dataset
-from models.gan_config import GENERATOR_LOSSES, NOISE_KINDS, GanConfig, default_config
+from models.gan_config import (
+    GENERATOR_LOSSES,
+    LR_SCHEDULES,
+    NOISE_KINDS,
+    GanConfig,
+    default_config,
+)
 from widgets.histogram_view import HistogramView
 from widgets.image_grid import ImageGrid
 from widgets.loss_plot import LossPlot
+from widgets.metrics_panel import MetricsPanel
 from widgets.point_view import PointView
 from widgets.run_controls import RunControls
 from widgets.settings_form import Field, SettingsForm
@@ -242,6 +249,49 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             group="Discriminator",
         ),
         Field(
+            "pack",
+            "Pack size",
+            "int",
+            config.pack,
+            1,
+            16,
+            tooltip="Samples that D judges together as one input (PacGAN); "
+            "1 = off. Each update then draws batch size × pack samples",
+            group="Stabilisation",
+        ),
+        Field(
+            "r1_gamma",
+            "R1 penalty γ",
+            "float",
+            config.r1_gamma,
+            0.0,
+            1000.0,
+            decimals=3,
+            step=0.1,
+            tooltip="Weight of γ/2 E‖∇D(x)‖² on real data, which keeps D from "
+            "growing steep around them (0 = off)",
+            group="Stabilisation",
+        ),
+        Field(
+            "spectral_norm",
+            "Spectral norm",
+            "bool",
+            config.spectral_norm,
+            tooltip="Divide each weight matrix of D by its largest singular "
+            "value, so D is 1-Lipschitz",
+            group="Stabilisation",
+        ),
+        Field(
+            "lr_schedule",
+            "LR schedule",
+            "choice",
+            config.lr_schedule,
+            choices=LR_SCHEDULES,
+            tooltip="constant, or decay both learning rates to 0 over the run's "
+            "steps along a line or a half cosine",
+            group="Stabilisation",
+        ),
+        Field(
             "batch_size",
             "Batch size",
             "int",
@@ -297,9 +347,13 @@ def build_gan_trainer(config: GanConfig, dataset: Dataset | None = None):
     """Build a trainer; runs in the worker thread, where torch is imported."""
     from app.threads import configure_torch_threads
     from models.gan import GanTrainer
+    from models.live_metrics import LiveMetrics
 
     configure_torch_threads()
-    return GanTrainer(config, dataset=dataset)
+    trainer = GanTrainer(config, dataset=dataset)
+    # The worker makes the snapshots, so the metrics are computed in its thread.
+    trainer.live_metrics = LiveMetrics(trainer.dataset, seed=config.seed)
+    return trainer
 
 
 class DataView(QStackedWidget):
@@ -399,6 +453,14 @@ class GanTab(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(scroll)
         layout.addLayout(right, stretch=1)
+
+        # Quality metrics that the worker computes every second or two.
+        self.metrics_panel = MetricsPanel()
+        right.insertWidget(right.indexOf(self.caption) + 1, self.metrics_panel)
+        self.controller.progressed.connect(
+            lambda progress: self.metrics_panel.show_snapshot(progress.snapshot)
+        )
+        self.controls.reset_requested.connect(self.metrics_panel.clear_data)
 
         # Wire signals.
         self.form.changed.connect(self._on_form_changed)

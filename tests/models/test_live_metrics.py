@@ -1,0 +1,128 @@
+"""Live quality metrics: the throttle, the cost bound and the real-data reference."""
+
+import numpy as np
+import pytest
+
+from models.datasets import from_points, make_dataset
+from models.live_metrics import LiveMetrics
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def generate_ring(n):
+    return make_dataset("ring8", n=n, seed=123).samples
+
+
+def test_first_update_computes_and_repeats_are_cached():
+    clock = FakeClock()
+    metrics = LiveMetrics(make_dataset("ring8"), interval_s=2.0, clock=clock)
+    calls = []
+
+    def generate(n):
+        calls.append(n)
+        return make_dataset("ring8", n=n, seed=5).samples
+
+    first = metrics.update(10, generate)
+    assert first is not None and first["step"] == 10, "the first call computes"
+    assert calls == [2500], f"2,500 points per evaluation: {calls}"
+    clock.now = 1.0
+    second = metrics.update(20, generate)
+    assert second is first, "before the interval the last result is returned"
+    assert calls == [2500], "no evaluation before the interval"
+    clock.now = 2.5
+    third = metrics.update(30, generate)
+    assert third["step"] == 30, "after the interval a new result is computed"
+    assert len(calls) == 2, "one more evaluation"
+
+
+def test_final_update_computes_before_interval():
+    clock = FakeClock()
+    metrics = LiveMetrics(make_dataset("ring8"), interval_s=100.0, clock=clock)
+    metrics.update(1, generate_ring)
+    result = metrics.update(500, generate_ring, final=True)
+    assert result["step"] == 500, "the final call shows the end of the run"
+    again = metrics.update(500, generate_ring, final=True)
+    assert again is result, "a second final call for one step reuses the result"
+
+
+def test_slow_evaluation_stretches_interval():
+    clock = FakeClock()
+    metrics = LiveMetrics(
+        make_dataset("ring8"), interval_s=1.0, max_cost_fraction=0.1, clock=clock
+    )
+
+    def slow_generate(n):
+        clock.now += 2.0  # This evaluation costs 2 s of the fake clock.
+        return make_dataset("ring8", n=n, seed=5).samples
+
+    metrics.update(1, slow_generate)
+    assert metrics.update(1, slow_generate)["seconds"] >= 2.0, "cost is measured"
+    clock.now = 15.0
+    assert metrics.update(2, slow_generate)["step"] == 1, (
+        "2 s at 10 % of wall time means the next evaluation waits 20 s"
+    )
+    clock.now = 20.5
+    assert metrics.update(3, slow_generate)["step"] == 3, "due after 20 s"
+
+
+def test_ring_reference_matches_real_data():
+    metrics = LiveMetrics(make_dataset("ring8", seed=3), seed=3)
+    reference = metrics.reference()
+    assert reference["modes_captured"] == 8, "real data covers all 8 modes"
+    # P(r <= 3σ) for a 2-D Gaussian is 1 - exp(-4.5) = 0.9889; the binomial
+    # standard error on 2,500 points is 0.0021.
+    assert abs(reference["high_quality_fraction"] - 0.9889) < 0.01, reference
+    assert abs(reference["mmd2"]) < 0.01, f"real vs real MMD² is near 0: {reference}"
+
+
+def test_generated_values_have_dataset_keys():
+    cases = {
+        "ring8": {"modes_captured", "high_quality_fraction", "mmd2"},
+        "grid25": {"modes_captured", "high_quality_fraction", "mmd2"},
+        "gauss1d": {"ks_statistic", "wasserstein1", "mmd2"},
+        "moons": {"mmd2"},
+    }
+    for name, keys in cases.items():
+        dataset = make_dataset(name)
+        metrics = LiveMetrics(dataset, samples=500)
+        result = metrics.update(1, lambda n, d=dataset: d.samples[:n])
+        assert keys <= set(result["values"]), f"{name}: {sorted(result['values'])}"
+        assert keys <= set(result["reference"]), f"{name} reference keys"
+        assert result["against"] == "held-out", f"{name} uses fresh real points"
+
+
+@pytest.mark.slow
+def test_digit_values_sit_beside_reference():
+    dataset = make_dataset("digits")
+    metrics = LiveMetrics(dataset, samples=200)
+    result = metrics.update(1, lambda n: dataset.samples[:n])
+    for key in ("classes_covered", "inception_score", "kid", "mmd2"):
+        assert key in result["values"], f"{key} missing from {sorted(result['values'])}"
+        assert key in result["reference"], f"{key} missing from the reference"
+    assert result["reference"]["classes_covered"] == 10, "held-out digits cover all"
+
+
+def test_custom_points_compare_with_training_data():
+    rng = np.random.default_rng(0)
+    dataset = from_points(rng.normal(size=(400, 2)))
+    metrics = LiveMetrics(dataset, samples=300)
+    result = metrics.update(1, lambda n: rng.normal(size=(n, 2)))
+    assert set(result["values"]) == {"mmd2"}, "only MMD² for unknown data"
+    assert result["against"] == "training", "custom data has no held-out draw"
+    assert abs(result["values"]["mmd2"]) < 0.02, "same distribution, MMD² near 0"
+
+
+def test_invalid_settings_are_rejected():
+    dataset = make_dataset("ring8")
+    with pytest.raises(ValueError, match="interval_s"):
+        LiveMetrics(dataset, interval_s=-1)
+    with pytest.raises(ValueError, match="max_cost_fraction"):
+        LiveMetrics(dataset, max_cost_fraction=0)
+    with pytest.raises(ValueError, match="samples"):
+        LiveMetrics(dataset, samples=1)
