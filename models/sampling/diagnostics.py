@@ -96,10 +96,10 @@ def _ess_of(chains: np.ndarray) -> float:
     if not (within > 0 and np.isfinite(var_plus)):
         return math.nan
 
-    # Combined autocorrelation: rho_t = 1 - (W - mean_m s_m^2 rho_tm) / var_plus.
+    # Combined autocorrelation: rho_t = 1 - (W - mean_m s_m^2 rho_tm) / var_plus,
+    # where s_m^2 rho_tm equals the biased autocovariance times n / (n - 1).
     acov = autocovariance(chains)
-    chain_var = np.var(chains, axis=1, ddof=1)[:, None]
-    weighted = np.mean(chain_var * acov / acov[:, :1], axis=0)
+    weighted = np.mean(acov, axis=0) * n / (n - 1)
     rho = 1 - (within - weighted) / var_plus
 
     # Geyer's initial monotone sequence on sums of adjacent pairs.
