@@ -460,6 +460,8 @@ class _Compiler:
             raise self.error(
                 f"names starting with an underscore are not allowed ({name!r})", node
             )
+
+        # Only allowlisted functions, with the right number of positional arguments.
         if name not in FUNCTIONS:
             raise self.error(
                 f"unknown function {name!r}; the functions allowed are "
@@ -475,6 +477,7 @@ class _Compiler:
                 f"got {len(node.args)}",
                 node,
             )
+
         compiled = [self.compile(argument) for argument in node.args]
         closures = [closure for closure, _ in compiled]
         values = [value for _, value in compiled]
@@ -552,7 +555,7 @@ def format_point(point: Sequence[float], names: Sequence[str]) -> str:
 def check_finite(
     values: np.ndarray,
     points: np.ndarray,
-    what: str,
+    quantity: str,
     *,
     names: Sequence[str] = ("x",),
     nonnegative: bool = False,
@@ -565,8 +568,8 @@ def check_finite(
         Values computed at the points.
     points : ndarray, shape (n,) or (n, d)
         The points, in the same order.
-    what : str
-        What the values are, for the message ("the density").
+    quantity : str
+        Name of the values, for the message ("the density").
     names : sequence of str
         Names of the coordinates, for the message.
     nonnegative : bool
@@ -590,7 +593,7 @@ def check_finite(
         problem = f"is negative ({value:.6g})"
     requirement = "finite and non-negative" if nonnegative else "finite"
     raise EvaluationError(
-        f"{what} {problem} at {format_point(point, names)}; change the expression "
+        f"{quantity} {problem} at {format_point(point, names)}; change the expression "
         f"or the domain so that it is {requirement} there",
         point,
         value,

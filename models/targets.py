@@ -694,8 +694,8 @@ class DensityTarget(Target1D):
         weights = np.where(inner, self._g, 0.0)
         xs = np.where(inner, x, 0.0)
 
-        # Simpson's rule on the grid and on every other node; a large difference
-        # means the moment does not converge (a heavy tail) and is reported as None.
+        # Use Simpson's rule on the grid and on every other node. A large difference
+        # means that the moment does not converge (a heavy tail), so it is None.
         def integral(values, step):
             return float(scipy.integrate.simpson(values[::step], dx=self._cell * step))
 
@@ -907,8 +907,8 @@ class Mixture2D(Target2D):
         return Mixture([components[0], components[2]], [0.6, 0.4])
 
     def sample_exact(self, n, rng):
-        which = rng.choice(3, size=n, p=self.weights)
-        return self.means[which] + self.sd * rng.standard_normal((n, 2))
+        component = rng.choice(3, size=n, p=self.weights)
+        return self.means[component] + self.sd * rng.standard_normal((n, 2))
 
 
 class Funnel(Target2D):
@@ -1103,21 +1103,21 @@ class _SpecParser:
                 f"{name}() takes at most {len(names)} arguments, got {len(args)}", node
             )
         values: list[float | None] = list(defaults)
-        given = set()
+        assigned = set()
         for i, arg in enumerate(args):
             if isinstance(arg, ast.Starred):
                 raise self.error("'*' unpacking is not allowed", arg)
             values[i] = self.constant(arg)
-            given.add(names[i])
+            assigned.add(names[i])
         for keyword in keywords:
-            if keyword.arg not in names or keyword.arg in given:
+            if keyword.arg not in names or keyword.arg in assigned:
                 raise self.error(
                     f"{name}() has no argument {keyword.arg!r} or it is given twice; "
                     f"its arguments are {', '.join(names) or 'none'}",
                     keyword.value,
                 )
             values[names.index(keyword.arg)] = self.constant(keyword.value)
-            given.add(keyword.arg)
+            assigned.add(keyword.arg)
         missing = [n for n, v in zip(names, values, strict=True) if v is None]
         if missing:
             raise self.error(f"{name}() needs a value for {', '.join(missing)}", node)

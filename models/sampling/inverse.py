@@ -30,13 +30,13 @@ logger = logging.getLogger(__name__)
 
 # rng.random() returns k / 2^53 for k = 0 .. 2^53 - 1, so raising 0 to 2^-54 gives a
 # value in the open interval (0, 1) without biasing any other value.
-_SMALLEST_U = 2.0**-54
+_MIN_U = 2.0**-54
 
 
 def open_uniform(rng: np.random.Generator, size) -> np.ndarray:
     """Draw uniform numbers from the open interval (0, 1), never exactly 0 or 1."""
     u = rng.random(size)
-    np.maximum(u, _SMALLEST_U, out=u)
+    np.maximum(u, _MIN_U, out=u)
     return u
 
 
@@ -367,7 +367,7 @@ class InverseTransformRun:
             }
 
     def samples(self) -> np.ndarray:
-        """All draws so far, in order."""
+        """Return all draws so far, in order."""
         if len(self._samples) > 1:
             self._samples = [np.concatenate(self._samples)]
         return self._samples[0].copy() if self._samples else np.empty(0)
@@ -375,12 +375,18 @@ class InverseTransformRun:
     def snapshot(self) -> dict:
         """Plain data for the plots.
 
-        Keys: ``step``, ``n``; ``cdf_x`` and ``cdf`` (the CDF curve on the plot
-        range); ``pdf`` (the density on ``cdf_x``); ``recent_u`` and ``recent_x`` (the
-        latest uniform numbers and their draws, oldest first); ``bin_edges``,
-        ``histogram`` (counts / (n * width)) and ``expected`` (exact bin probability /
-        width) on the same bins; ``ks_statistic`` (KS distance of all draws from the
-        exact CDF, NaN before the first draw); ``method``.
+        Keys:
+
+        - ``step``, ``n`` (draws so far) and ``method`` ("closed form" or
+          "numerical inversion").
+        - ``cdf_x`` and ``cdf``: the CDF curve on the plot range, and ``pdf``, the
+          density on ``cdf_x``.
+        - ``recent_u`` and ``recent_x``: the latest uniform numbers and their draws,
+          oldest first.
+        - ``bin_edges``, ``histogram`` (counts / (n * width)) and ``expected``
+          (exact bin probability / width) on the same bins.
+        - ``ks_statistic``: KS distance of all draws from the exact CDF, NaN before
+          the first draw.
         """
         return {
             "step": self.step,

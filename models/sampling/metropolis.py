@@ -52,7 +52,7 @@ _BLOCK_VALUES = 2**18
 
 
 def default_start(target: Target1D | Target2D) -> np.ndarray:
-    """A point of positive density to start chains from, shape (dim,)."""
+    """Return a point of positive density to start chains from, shape (dim,)."""
     if target.dim == 1:
         mean = target.mean
         if mean is not None and target.low < mean < target.high:
@@ -591,10 +591,13 @@ class MetropolisRun:
           ``diagnostic_chains``.
         - ``recent_samples``: up to 2000 latest kept draws of all chains, (k, dim).
 
-        For 1-D targets also ``curve_x`` and ``target_pdf``; ``bin_edges``,
-        ``histogram`` (kept counts / (n * width)) and ``expected`` (exact bin
-        probability / width); ``ks_statistic`` of all kept draws against the
-        target's CDF (the draws are correlated, so read it as a distance only).
+        For 1-D targets also:
+
+        - ``curve_x`` and ``target_pdf``.
+        - ``bin_edges``, ``histogram`` (kept counts / (n * width)) and ``expected``
+          (exact bin probability / width).
+        - ``ks_statistic`` of all kept draws against the target's CDF. The draws
+          are correlated, so read it as a distance, not as a test.
 
         For 2-D targets also ``grid_x``, ``grid_y`` and ``grid_log_density``
         (shape (len(grid_y), len(grid_x)), unnormalised, for contours) and

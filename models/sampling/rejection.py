@@ -494,6 +494,11 @@ class RejectionSampler:
 
         The dart's height is u M q(x); `dart_heights` computes it from log(u).
         """
+        x, exponential, accepted = self._throw(n, rng)
+        np.negative(exponential, out=exponential)
+        return x, exponential, accepted
+
+    def _throw(self, n, rng):
         x = self.proposal.sample(n, rng)
 
         # Accept when log u <= log p - log q - log M, with -log u ~ Exponential(1).
@@ -504,7 +509,6 @@ class RejectionSampler:
         with np.errstate(invalid="ignore"):
             threshold -= self.target.logpdf(x)
         accepted = exponential >= threshold
-        np.negative(exponential, out=exponential)
         return x, exponential, accepted
 
     def dart_heights(self, x: np.ndarray, log_u: np.ndarray) -> np.ndarray:
@@ -528,7 +532,7 @@ class RejectionSampler:
         rate = min(1.0, 1 / self.m)
         while have < n:
             size = int(min(self.batch_size, (n - have) / rate * 1.05 + 64))
-            x, _, accepted = self.propose(size, rng)
+            x, _, accepted = self._throw(size, rng)
             kept = x[accepted]
             if have + len(kept) >= n:
                 last = np.flatnonzero(accepted)[n - have - 1]
@@ -637,7 +641,7 @@ class RejectionRun:
             }
 
     def samples(self) -> np.ndarray:
-        """All accepted samples so far, in order."""
+        """Return all accepted samples so far, in order."""
         if len(self._samples) > 1:
             self._samples = [np.concatenate(self._samples)]
         return self._samples[0].copy() if self._samples else np.empty(0)

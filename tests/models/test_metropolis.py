@@ -277,6 +277,8 @@ def test_run_snapshot_1d():
     assert isinstance(run, Run), "run does not follow the Run protocol"
     records = list(run.steps())
     assert len(records) == run.total_steps == 20, f"{len(records)} steps"
+
+    # Shapes: 100 burn-in iterations, then every second of 900 is kept.
     snapshot = run.snapshot()
     assert snapshot["kept"] == 450, f"kept {snapshot['kept']}"
     assert snapshot["path"].shape == (3, 40, 1), f"path {snapshot['path'].shape}"
@@ -286,6 +288,8 @@ def test_run_snapshot_1d():
     assert snapshot["acceptance_trace"].shape == (20,), "acceptance trace"
     assert snapshot["autocorrelation"].shape == (1, 101), "autocorrelation"
     assert snapshot["autocorrelation"][0, 0] == pytest.approx(1.0), "lag 0"
+
+    # Values: rates, diagnostics and the target histogram.
     assert 0.35 < snapshot["acceptance_rate"] < 0.55, "acceptance rate"
     assert snapshot["ess"][0] > 500, f"ESS {snapshot['ess']}"
     assert snapshot["rhat"][0] < 1.05, f"R-hat {snapshot['rhat']}"

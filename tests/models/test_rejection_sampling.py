@@ -198,6 +198,8 @@ def test_run_snapshot_darts():
     assert isinstance(run, Run), "run does not follow the Run protocol"
     records = list(run.steps())
     assert len(records) == run.total_steps == 7, f"{len(records)} steps"
+
+    # Darts: capped, under the envelope, accepted exactly when under p.
     snapshot = run.snapshot()
     assert snapshot["proposed"] == 20_000, f"proposed {snapshot['proposed']}"
     x, y = snapshot["darts_x"], snapshot["darts_y"]
@@ -206,6 +208,8 @@ def test_run_snapshot_darts():
     assert np.all(y <= envelope), "a dart lies above the envelope"
     under_target = y <= target.pdf(x)
     np.testing.assert_array_equal(snapshot["darts_accepted"], under_target)
+
+    # Curves and rates.
     np.testing.assert_allclose(
         snapshot["envelope"], sampler.m * snapshot["proposal_pdf"]
     )

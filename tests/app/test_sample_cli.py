@@ -1,0 +1,225 @@
+"""Tests of the headless ``sample`` subcommand."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.sample_cli import add_sample_parser, run_sample
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(argv, capsys):
+    """Parse argv as ``gan-playground sample ...`` and run it in this process."""
+    parser = argparse.ArgumentParser(prog="gan-playground")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_sample_parser(subparsers)
+    args = parser.parse_args(["sample", *argv])
+    assert args.handler is run_sample, "the parser does not dispatch to run_sample"
+    status = run_sample(args)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_inverse_writes_npy_and_csv(tmp_path, capsys):
+    out = tmp_path / "draws.npy"
+    argv = ["inverse", "--target", "gamma(3, 1)", "--n", "500", "--seed", "1"]
+    status, stdout, stderr = run_cli([*argv, "--out", str(out), "--csv"], capsys)
+    assert status == 0, f"exit {status}, stderr {stderr}"
+    summary = json.loads(stdout)
+    assert summary["method"] == "inverse", summary
+    assert summary["n"] == 500, summary
+    assert summary["acceptance_rate"] == 1.0, summary
+    samples = np.load(out)
+    assert samples.shape == (500,), f"shape {samples.shape}"
+    table = np.loadtxt(tmp_path / "draws.csv", delimiter=",", skiprows=1)
+    np.testing.assert_allclose(table, samples)
+    assert (tmp_path / "draws.csv").read_text().startswith("x\n"), "CSV header"
+
+
+def test_seed_makes_runs_repeatable(tmp_path, capsys):
+    for name in ("a.npy", "b.npy"):
+        argv = ["inverse", "--target", "normal(0, 1)", "--seed", "7", "--n", "50"]
+        status, _, _ = run_cli([*argv, "--out", str(tmp_path / name)], capsys)
+        assert status == 0, f"exit {status}"
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
+    )
+
+
+def test_rejection_reports_envelope(tmp_path, capsys):
+    out = tmp_path / "draws.npy"
+    argv = ["rejection", "--target", "normal(0,1)", "--proposal", "laplace"]
+    argv += ["--scale", "1", "--n", "20000", "--seed", "2", "--out", str(out)]
+    status, stdout, stderr = run_cli(argv, capsys)
+    assert status == 0, f"exit {status}, stderr {stderr}"
+    summary = json.loads(stdout)
+    assert summary["m"] == pytest.approx(1.01 * 1.3154892, rel=1e-6), summary["m"]
+    assert summary["envelope_ok"] is True, summary
+    assert abs(summary["acceptance_rate"] - 1 / summary["m"]) < 0.02, summary
+    assert np.load(out).shape == (20000,), "sample count"
+
+
+def test_rejection_small_m_warns_and_offers_m(tmp_path, capsys):
+    out = tmp_path / "draws.npy"
+    argv = ["rejection", "--target", "normal(0,1)", "--proposal", "laplace"]
+    argv += ["--scale", "1", "--m", "1", "--n", "100", "--out", str(out)]
+    status, stdout, stderr = run_cli(argv, capsys)
+    assert status == 0, f"exit {status}"
+    summary = json.loads(stdout)
+    assert summary["envelope_ok"] is False, summary
+    assert summary["m_required"] == pytest.approx(1.3286441, rel=1e-6), summary
+    assert len(summary["violations"]) == 2, summary["violations"]
+    assert "warning: M = 1 is too small" in stderr, stderr
+
+
+def test_mh_2d_target(tmp_path, capsys):
+    out = tmp_path / "banana.csv"
+    argv = ["mh", "--target", "banana", "--n", "1001", "--chains", "4"]
+    argv += ["--burn-in", "100", "--thin", "2", "--seed", "3", "--out", str(out)]
+    status, stdout, stderr = run_cli(argv, capsys)
+    assert status == 0, f"exit {status}, stderr {stderr}"
+    summary = json.loads(stdout)
+    assert len(summary["ess"]) == len(summary["rhat"]) == 2, summary
+    assert 0 < summary["acceptance_rate"] < 1, summary
+    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    assert table.shape == (1001, 2), f"shape {table.shape}"
+    assert out.read_text().startswith("x,y\n"), "CSV header"
+
+
+def test_mh_typed_density_with_infinite_domain(tmp_path, capsys):
+    out = tmp_path / "draws.npy"
+    argv = ["mh", "--density", "x^2*exp(-x)", "--domain", "0", "inf"]
+    argv += ["--proposal", "lognormal", "--start", "1", "--n", "4000"]
+    argv += ["--seed", "4", "--out", str(out)]
+    status, stdout, stderr = run_cli(argv, capsys)
+    assert status == 0, f"exit {status}, stderr {stderr}"
+    summary = json.loads(stdout)
+    assert summary["ks_statistic"] < 0.1, summary
+    assert np.all(np.load(out) > 0), "draws outside (0, inf)"
+
+
+def test_negative_infinite_domain_parses(tmp_path, capsys):
+    out = tmp_path / "draws.npy"
+    argv = ["mh", "--density", "exp(x)", "--domain", "-inf", "0", "--start", "-1"]
+    status, _, stderr = run_cli([*argv, "--n", "100", "--out", str(out)], capsys)
+    assert status == 0, f"exit {status}, stderr {stderr}"
+    assert np.all(np.load(out) <= 0), "draws above the domain"
+
+
+def test_typed_cdf(tmp_path, capsys):
+    out = tmp_path / "draws.npy"
+    argv = ["inverse", "--cdf", "x^2", "--domain", "0", "1", "--n", "1000"]
+    status, stdout, _ = run_cli([*argv, "--seed", "5", "--out", str(out)], capsys)
+    assert status == 0, f"exit {status}"
+    assert json.loads(stdout)["inversion"] == "numerical inversion", stdout
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["inverse", "--density", "__import__('os')", "--domain", "0", "1"],
+            "underscore",
+        ),
+        (["inverse", "--target", "nope(1)"], "unknown distribution"),
+        (["inverse", "--density", "exp(-x)"], "needs --domain"),
+        (["inverse", "--density", "exp(-x)", "--domain", "0", "inf"], "finite"),
+        (["inverse", "--cdf", "sin(x)", "--domain", "0", "6"], "decreases"),
+        (["rejection", "--target", "cauchy(0,1)", "--proposal", "normal"], "unbounded"),
+        (["rejection", "--target", "normal(0,1)", "--proposal", "bogus"], "bogus"),
+        (["mh", "--target", "normal(0,1)", "--proposal", "laplace"], "mh proposal"),
+        (["mh", "--target", "normal(0,1)", "--start", "1", "2"], "needs 1 value"),
+        (["mh", "--target", "exponential(1)", "--start", "-1"], "zero density"),
+        (["inverse", "--target", "normal(0,1)", "--chains", "3"], "mh only"),
+        (["inverse", "--target", "normal(0,1)", "--m", "3"], "rejection only"),
+        (["inverse", "--target", "banana"], "2-D"),
+        (["inverse", "--target", "normal(0,1)", "--n", "0"], "at least 1"),
+        (["mh", "--density", "log(x)", "--domain", "-1", "1"], "NaN"),
+        (["mh", "--target", "normal(0,1)", "--thin", "0"], "thinning"),
+    ],
+)
+def test_bad_input_exits_2_without_file(tmp_path, capsys, argv, message):
+    out = tmp_path / "draws.npy"
+    status, stdout, stderr = run_cli([*argv, "--out", str(out)], capsys)
+    assert status == 2, f"exit {status} for {argv}"
+    assert stdout == "", f"stdout {stdout!r}"
+    assert message in stderr, f"stderr {stderr!r} lacks {message!r}"
+    assert stderr.count("\n") == 1, f"more than one line: {stderr!r}"
+    assert "Traceback" not in stderr, stderr
+    assert os.listdir(tmp_path) == [], f"files left: {os.listdir(tmp_path)}"
+
+
+def test_bad_output_paths(tmp_path, capsys):
+    for out, message in [
+        (tmp_path / "draws.txt", "must end in .npy or .csv"),
+        (tmp_path / "missing" / "draws.npy", "does not exist"),
+    ]:
+        argv = ["inverse", "--target", "normal(0,1)", "--out", str(out)]
+        status, _, stderr = run_cli(argv, capsys)
+        assert status == 2, f"exit {status} for {out}"
+        assert message in stderr, stderr
+
+
+def test_failed_write_leaves_old_file(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "draws.npy"
+    out.write_bytes(b"old")
+
+    def broken_save(stream, array):
+        stream.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "save", broken_save)
+    argv = ["inverse", "--target", "normal(0,1)", "--out", str(out)]
+    status, _, stderr = run_cli(argv, capsys)
+    assert status == 2, f"exit {status}"
+    assert "disk full" in stderr, stderr
+    assert out.read_bytes() == b"old", "the old file was overwritten"
+    assert os.listdir(tmp_path) == ["draws.npy"], f"left: {os.listdir(tmp_path)}"
+
+
+@pytest.mark.slow
+def test_subprocess_run(tmp_path):
+    out = tmp_path / "draws.npy"
+    code = (
+        "import argparse, sys\n"
+        "from app.sample_cli import add_sample_parser\n"
+        "parser = argparse.ArgumentParser(prog='gan-playground')\n"
+        "add_sample_parser(parser.add_subparsers(dest='command'))\n"
+        "args = parser.parse_args(sys.argv[1:])\n"
+        "sys.exit(args.handler(args))\n"
+    )
+    argv = ["sample", "rejection", "--target", "beta(2, 5)", "--n", "300"]
+    argv += ["--seed", "6", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr}"
+    summary = json.loads(done.stdout)
+    assert summary["proposal"] == "uniform(0, 1)", summary
+    assert np.load(out).shape == (300,), "sample count"
+
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "sample", "mh", "--density", "x.real"]
+        + ["--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert bad.returncode == 2, f"exit {bad.returncode}"
+    assert bad.stderr.startswith("gan-playground sample: error:"), bad.stderr
+    assert bad.stderr.count("\n") == 1, bad.stderr
