@@ -110,6 +110,10 @@ def _ess_of(chains: np.ndarray) -> float:
     pairs = np.minimum.accumulate(pairs)
     tau = -1 + 2 * float(pairs.sum())
 
+    # NOTE: Stan and ArviZ also add the first dropped even-lag autocorrelation when
+    # it is positive. That term is left out here, and the values were checked
+    # against AR(1) chains, not against ArviZ.
+
     # As in Stan, bound tau below so that antithetic chains cannot give an absurd ESS.
     total = m * n
     tau = max(tau, 1 / math.log10(total))
