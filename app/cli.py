@@ -173,12 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.add_parser("gui", help="open the window (the default)")
     _add_train_parser(subparsers)
-    try:
-        from app.sample_cli import add_sample_parser
-    except ModuleNotFoundError:  # TODO: remove once app/sample_cli.py lands
-        pass
-    else:
-        add_sample_parser(subparsers)
+    from app.sample_cli import add_sample_parser
+
+    add_sample_parser(subparsers)
     _add_screenshot_parser(subparsers)
     return parser
 

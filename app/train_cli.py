@@ -102,7 +102,14 @@ def build_trainer(args):
         return trainer
 
     try:
-        config = default_config(name, **_overrides(args))
+        if name == "custom":
+            # Own data starts from the settings of the closest built-in kind.
+            config = default_config(
+                "digits" if dataset.is_image else "ring8", **_overrides(args)
+            )
+            config.data = "custom"
+        else:
+            config = default_config(name, **_overrides(args))
         return trainer_class(config, dataset=dataset)
     except ValueError as error:
         raise CommandError(str(error)) from error

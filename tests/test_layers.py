@@ -9,11 +9,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_import_contracts_hold():
-    lint = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    lint = shutil.which("lint-imports") or str(
+        Path(sys.executable).with_name("lint-imports")
+    )
     result = subprocess.run(
         [lint], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
-    assert result.returncode == 0, f"import-linter found a broken layer:\n{result.stdout}"
+    assert result.returncode == 0, (
+        f"import-linter found a broken layer:\n{result.stdout}"
+    )
     assert "2 kept, 0 broken" in result.stdout, result.stdout
 
 
@@ -22,11 +26,15 @@ def test_models_import_without_qt():
         "import sys, importlib, pkgutil, models\n"
         "for info in pkgutil.walk_packages(models.__path__, 'models.'):\n"
         "    importlib.import_module(info.name)\n"
-        "bad = [m for m in ('PySide6', 'pyqtgraph', 'app', 'widgets') if m in sys.modules]\n"
+        "gui = ('PySide6', 'pyqtgraph', 'app', 'widgets')\n"
+        "bad = [m for m in gui if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert result.returncode == 0, f"models pulled in GUI modules: {result.stderr}"

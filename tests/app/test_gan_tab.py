@@ -10,8 +10,9 @@ TIMEOUT_MS = 60_000
 
 def _use_small_run(tab, data="ring8", steps=100_000):
     tab.form.set_value("data", data)
-    tab.form.set_values({"steps": steps, "g_width": 32, "d_width": 32,
-                         "batch_size": 64})
+    tab.form.set_values(
+        {"steps": steps, "g_width": 32, "d_width": 32, "batch_size": 64}
+    )
 
 
 def test_start_draws_snapshots(qtbot, gan_tab):
@@ -33,14 +34,16 @@ def test_start_draws_snapshots(qtbot, gan_tab):
 def test_pause_holds_and_step_advances_one(qtbot, gan_tab):
     _use_small_run(gan_tab)
     gan_tab.start()
-    qtbot.waitUntil(lambda: gan_tab.controller.run is not None
-                    and gan_tab.controller.run.step > 5, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: gan_tab.controller.run is not None and gan_tab.controller.run.step > 5,
+        timeout=TIMEOUT_MS,
+    )
     gan_tab.controls.pause_button.click()
     assert gan_tab.controller.state == "paused", "Pause should pause"
     with qtbot.waitSignal(gan_tab.controller.progressed, timeout=TIMEOUT_MS):
         pass
     held = gan_tab.controller.run.step
-    qtbot.wait(200)  # noqa: the run must not advance while paused
+    qtbot.wait(200)  # a fixed wait: the run must not advance meanwhile
     assert gan_tab.controller.run.step == held, "a paused run must not advance"
     with qtbot.waitSignal(gan_tab.controller.progressed, timeout=TIMEOUT_MS) as blocker:
         gan_tab.controls.step_button.click()
@@ -75,8 +78,10 @@ def test_stop_while_paused(qtbot, gan_tab):
 def test_stop_then_start_continues(qtbot, gan_tab):
     _use_small_run(gan_tab)
     gan_tab.start()
-    qtbot.waitUntil(lambda: gan_tab.controller.run is not None
-                    and gan_tab.controller.run.step > 10, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: gan_tab.controller.run is not None and gan_tab.controller.run.step > 10,
+        timeout=TIMEOUT_MS,
+    )
     gan_tab.stop()
     run = gan_tab.controller.run
     stopped_at = run.step
@@ -103,8 +108,9 @@ def test_same_seed_repeats_after_reset(qtbot, gan_tab):
     losses = []
     for _ in range(2):
         gan_tab.start()
-        qtbot.waitUntil(lambda: gan_tab.controller.state == "stopped",
-                        timeout=TIMEOUT_MS)
+        qtbot.waitUntil(
+            lambda: gan_tab.controller.state == "stopped", timeout=TIMEOUT_MS
+        )
         losses.append(gan_tab.controller.run.history.as_dict()["g_loss"])
         gan_tab.reset()
     assert np.array_equal(losses[0], losses[1]), "same seed should repeat the run"
@@ -113,8 +119,10 @@ def test_same_seed_repeats_after_reset(qtbot, gan_tab):
 def test_close_during_training_joins_thread(qtbot, main_window, gan_tab):
     _use_small_run(gan_tab)
     gan_tab.start()
-    qtbot.waitUntil(lambda: gan_tab.controller.run is not None
-                    and gan_tab.controller.run.step > 3, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: gan_tab.controller.run is not None and gan_tab.controller.run.step > 3,
+        timeout=TIMEOUT_MS,
+    )
     main_window.close()
     assert not gan_tab.controller.busy, "closing the window should join the worker"
 

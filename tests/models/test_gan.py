@@ -179,7 +179,9 @@ def test_broken_checkpoints_are_rejected(tmp_path):
     weights = (tmp_path / "good" / "model.safetensors").read_bytes()
     description = json.loads((tmp_path / "good" / "config.json").read_text())
 
-    def folder(name, weights_bytes=weights, config_text=json.dumps(description)):
+    good_text = json.dumps(description)
+
+    def folder(name, weights_bytes=weights, config_text=good_text):
         path = tmp_path / name
         path.mkdir()
         if weights_bytes is not None:
@@ -205,6 +207,7 @@ def test_broken_checkpoints_are_rejected(tmp_path):
     for name, path in cases.items():
         with pytest.raises(CheckpointError):
             GanTrainer.load(path)
+            pytest.fail(f"{name} checkpoint should be rejected")
     description_loaded, tensors = load_checkpoint(tmp_path / "good", kind="gan")
     assert description_loaded["step"] == 0 and "G.0.weight" in tensors, "good one loads"
 
