@@ -23,26 +23,16 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+from models.sampler_options import MH_PROPOSALS, REJECTION_PROPOSALS, TARGET_HELP
 
-from models.expressions import compile_expression
-from models.sampling.diagnostics import ks_statistic
-from models.sampling.inverse import InverseTransformSampler
-from models.sampling.metropolis import PROPOSALS as MH_PROPOSALS
-from models.sampling.metropolis import metropolis_hastings
-from models.sampling.rejection import PROPOSALS as REJECTION_PROPOSALS
-from models.sampling.rejection import RejectionSampler, make_proposal
-from models.targets import (
-    TARGET_HELP,
-    CdfTarget,
-    Density2DTarget,
-    DensityTarget,
-    Target1D,
-    Target2D,
-    parse_target,
-    parse_target_1d,
-)
+# numpy, scipy and the samplers are imported inside the functions that use them:
+# the command line builds this parser for every command, ``--help`` included.
+if TYPE_CHECKING:
+    import numpy as np
+
+    from models.targets import Target1D, Target2D
 
 logger = logging.getLogger(__name__)
 
@@ -256,6 +246,15 @@ def _check_options(args) -> None:
 
 
 def _build_target(args) -> Target1D | Target2D:
+    from models.expressions import compile_expression
+    from models.targets import (
+        CdfTarget,
+        Density2DTarget,
+        DensityTarget,
+        parse_target,
+        parse_target_1d,
+    )
+
     if args.target is not None:
         if args.method == "mh":
             return parse_target(args.target)
@@ -286,6 +285,13 @@ def _build_target(args) -> Target1D | Target2D:
 
 
 def _sample(args) -> tuple[dict, np.ndarray]:
+    import numpy as np
+
+    from models.sampling.diagnostics import ks_statistic
+    from models.sampling.inverse import InverseTransformSampler
+    from models.sampling.metropolis import metropolis_hastings
+    from models.sampling.rejection import RejectionSampler, make_proposal
+
     target = _build_target(args)
     seed = args.seed if args.seed is not None else np.random.SeedSequence().entropy
     rng = np.random.default_rng(seed)
@@ -363,11 +369,15 @@ def _point(values, dim: int, option: str) -> np.ndarray | None:
             f"{option} needs {dim} value{'s' if dim > 1 else ''} for this target, "
             f"got {len(values)}"
         )
+    import numpy as np
+
     return np.array(values, dtype=float)
 
 
 def _write_samples(samples: np.ndarray, paths: list[Path]) -> None:
     """Write every file under a temporary name first, then rename them all."""
+    import numpy as np
+
     written: list[tuple[str, Path]] = []
     try:
         for path in paths:
@@ -393,6 +403,8 @@ def _write_samples(samples: np.ndarray, paths: list[Path]) -> None:
 
 def _plain(value):
     """Convert numpy values to JSON types, and NaN or infinity to null."""
+    import numpy as np
+
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -39,6 +39,7 @@ from models.expressions import (
     node_column,
     prepare_source,
 )
+from models.sampler_options import TARGET_HELP
 
 logger = logging.getLogger(__name__)
 
@@ -1038,16 +1039,6 @@ FAMILIES_2D: dict[str, tuple[type, tuple[str, ...], tuple[float | None, ...]]] =
     "mixture2d": (Mixture2D, (), ()),
     "funnel": (Funnel, ("scale",), (3.0,)),
 }
-
-TARGET_HELP = (
-    "1-D: normal(loc, scale), exponential(rate), laplace(loc, scale), "
-    "cauchy(loc, scale), logistic(loc, scale), weibull(shape, scale=1), beta(a, b), "
-    "gamma(shape, rate=1), uniform(low, high), and "
-    "mixture(w1*normal(m1, s1) + w2*normal(m2, s2) + ...) with weights that sum to 1 "
-    "(any 1-D family may be a component; without weights the components weigh the "
-    "same). 2-D: banana(b=0.5), donut(radius=2, width=0.3), mixture2d, "
-    "funnel(scale=3). Arguments are numbers or constant expressions such as pi/2."
-)
 
 
 class _SpecParser:

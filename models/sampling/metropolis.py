@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.sampler_options import MH_PROPOSALS
 from models.sampling.diagnostics import (
     RunningHistogram,
     RunningHistogram2D,
@@ -45,7 +46,7 @@ from models.targets import Target1D, Target2D, TargetError
 
 logger = logging.getLogger(__name__)
 
-PROPOSALS = ("normal", "lognormal", "independent")
+PROPOSALS = MH_PROPOSALS
 
 # Random numbers for this many chain-steps are drawn at once.
 _BLOCK_VALUES = 2**18

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
+from models.sampler_options import REJECTION_PROPOSALS
 from models.sampling.diagnostics import RunningHistogram, RunningKS
 from models.targets import Target1D, TargetError
 
@@ -183,7 +184,7 @@ class CauchyProposal(Proposal):
         return self.loc - 30 * self.scale, self.loc + 30 * self.scale
 
 
-PROPOSALS = ("uniform", "normal", "laplace", "cauchy")
+PROPOSALS = REJECTION_PROPOSALS
 
 
 def _median(target: Target1D) -> float:

@@ -223,3 +223,25 @@ def test_subprocess_run(tmp_path):
     assert bad.returncode == 2, f"exit {bad.returncode}"
     assert bad.stderr.startswith("gan-playground sample: error:"), bad.stderr
     assert bad.stderr.count("\n") == 1, bad.stderr
+
+
+def test_parser_imports_no_numpy():
+    code = (
+        "import sys\n"
+        "from app.cli import build_parser\n"
+        "build_parser()\n"
+        "names = ('numpy', 'scipy', 'models.targets')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, (
+        f"building the parser imported heavy modules, which slows --help: "
+        f"{result.stderr}"
+    )

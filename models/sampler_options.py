@@ -1,0 +1,18 @@
+"""Names of the targets and proposals that users choose from, without heavy imports.
+
+The command line builds its help text from these constants, so ``--help`` does not
+have to import scipy. The samplers and the target parser import them from here.
+"""
+
+REJECTION_PROPOSALS = ("uniform", "normal", "laplace", "cauchy")
+MH_PROPOSALS = ("normal", "lognormal", "independent")
+
+TARGET_HELP = (
+    "1-D: normal(loc, scale), exponential(rate), laplace(loc, scale), "
+    "cauchy(loc, scale), logistic(loc, scale), weibull(shape, scale=1), beta(a, b), "
+    "gamma(shape, rate=1), uniform(low, high), and "
+    "mixture(w1*normal(m1, s1) + w2*normal(m2, s2) + ...) with weights that sum to 1 "
+    "(any 1-D family may be a component; without weights the components weigh the "
+    "same). 2-D: banana(b=0.5), donut(radius=2, width=0.3), mixture2d, "
+    "funnel(scale=3). Arguments are numbers or constant expressions such as pi/2."
+)
