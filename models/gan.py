@@ -19,6 +19,7 @@ from torch import nn
 
 from models.datasets import Dataset, make_dataset
 from models.gan_config import GanConfig, default_config  # noqa: F401 (re-exported)
+from models.gan_gradients import generator_gradients
 from models.history import History
 from models.losses import discriminator_loss, generator_loss, gradient_penalty
 from models.networks import mlp, sample_noise, spectral_normalise
@@ -310,6 +311,8 @@ class GanTrainer:
         ``x`` and ``d`` arrays; for 2-D data ``d_map`` with ``x``, ``y`` and ``d``
         of shape (len(x), len(y)), D evaluated at (x[i], y[j]). With
         ``live_metrics``, ``metrics`` holds the result of its ``update``.
+        ``gradients`` holds both generator losses' per-sample gradients, see
+        :func:`models.gan_gradients.generator_gradients`.
         """
         snapshot = {
             "step": self.step,
@@ -317,6 +320,7 @@ class GanTrainer:
             "history": self.history.as_dict(),
             "last": self.history.last(),
             "generated": self.generate(),
+            "gradients": generator_gradients(self),
         }
         if self.live_metrics is not None:
             finished = self.total_steps is not None and self.step >= self.total_steps
