@@ -5,19 +5,18 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
-    QLabel,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.worker import Progress, RunController
-from models.datasets import DATASET_NAMES, Dataset, make_dataset
+from app.training_tab import DATA_LABELS, TrainingTab  # noqa: F401 (re-exported)
+from models.datasets import DATASET_NAMES, Dataset
 from models.gan_config import (
     GENERATOR_LOSSES,
     LR_SCHEDULES,
@@ -25,24 +24,15 @@ from models.gan_config import (
     GanConfig,
     default_config,
 )
-from widgets.histogram_view import HistogramView
-from widgets.image_grid import ImageGrid
+from widgets.data_view import DataView
+from widgets.gradient_plot import GradientPlot
+from widgets.history_plot import Curve, HistoryPlot, Panel
 from widgets.loss_plot import LossPlot
 from widgets.metrics_panel import MetricsPanel
-from widgets.point_view import PointView
-from widgets.run_controls import RunControls
-from widgets.settings_form import Field, SettingsForm
+from widgets.settings_form import Field
+from widgets.style import LOSS_COLORS
 
 logger = logging.getLogger(__name__)
-
-DATA_LABELS = {
-    "gauss1d": "1-D mixture of 3 Gaussians",
-    "ring8": "8 Gaussians on the unit circle (σ 0.01)",
-    "grid25": "25 Gaussians on a 5x5 grid (σ 0.05)",
-    "moons": "Two moons",
-    "spiral": "Spiral",
-    "digits": "8x8 handwritten digits (1,797 images)",
-}
 
 
 def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
@@ -356,62 +346,68 @@ def build_gan_trainer(config: GanConfig, dataset: Dataset | None = None):
     return trainer
 
 
-class DataView(QStackedWidget):
-    """Real and generated data: a histogram, a scatter over D, or digit grids."""
+def build_loss_comparison(config: GanConfig, dataset: Dataset | None = None):
+    """Build one GAN per generator loss; runs in the worker thread."""
+    from app.threads import configure_torch_threads
+    from models.gan_compare import LossComparison
+    from models.live_metrics import LiveMetrics
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.histogram = HistogramView(curve_label="D(x)")
-        self.points = PointView(field_label="D(x)", title="Real vs generated over D(x)")
-        images = QWidget()
-        layout = QHBoxLayout(images)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.real_images = ImageGrid(title="Real digits")
-        self.generated_images = ImageGrid(title="Generated from fixed noise")
-        layout.addWidget(self.real_images)
-        layout.addWidget(self.generated_images)
-        self.images = images
-        for page in (self.histogram, self.points, self.images):
-            self.addWidget(page)
-        self.dataset: Dataset | None = None
-
-    def show_dataset(self, dataset: Dataset) -> None:
-        """Switch to the right page for the data and draw the real samples."""
-        self.dataset = dataset
-        if dataset.is_image:
-            self.setCurrentWidget(self.images)
-            real = dataset.samples[:64].reshape(-1, *dataset.image_shape)
-            self.real_images.set_images(real, dataset.value_range)
-            self.generated_images.clear_data()
-        elif dataset.dim == 1:
-            self.setCurrentWidget(self.histogram)
-            self.histogram.set_real(dataset.samples[:, 0])
-            self.histogram.clear_data()
-        else:
-            self.setCurrentWidget(self.points)
-            self.points.set_real(dataset.samples)
-            self.points.clear_data()
-
-    def show_snapshot(self, snapshot: dict) -> None:
-        dataset = self.dataset
-        generated = snapshot["generated"]
-        if dataset.is_image:
-            images = generated.reshape(-1, *dataset.image_shape)
-            self.generated_images.set_images(images, dataset.value_range)
-        elif dataset.dim == 1:
-            self.histogram.set_generated(generated[:, 0])
-            curve = snapshot.get("d_curve")
-            if curve is not None:
-                self.histogram.set_curve(curve["x"], curve["d"])
-        else:
-            self.points.set_generated(generated)
-            field = snapshot.get("d_map")
-            if field is not None:
-                self.points.set_field(field["x"], field["y"], field["d"])
+    configure_torch_threads()
+    return LossComparison(
+        config,
+        dataset=dataset,
+        live_metrics=lambda trainer: LiveMetrics(trainer.dataset, seed=config.seed),
+    )
 
 
-class GanTab(QWidget):
+LOSS_TITLES = {
+    "non-saturating": "Non-saturating: minimise −log D(G(z))",
+    "saturating": "Saturating (minimax): minimise log(1 − D(G(z)))",
+}
+LOSS_LABELS = {
+    "non-saturating": "−log D(G(z))",
+    "saturating": "log(1 − D(G(z)))",
+}
+
+ARROW_COUNT = 128
+"""Generated points that get a gradient arrow."""
+
+ARROW_LENGTH = 0.08
+"""Length of a typical arrow as a fraction of the plot's width."""
+
+
+def arrow_scale(pushes: list[np.ndarray], width: float) -> float:
+    """Return one factor that turns every push into arrows of a readable length.
+
+    The 90th percentile of the push lengths over all runs becomes ``ARROW_LENGTH``
+    of the plot's width. Side-by-side runs share the factor, so a run whose
+    gradients vanish shows shorter arrows than the other.
+    """
+    lengths = np.concatenate([np.linalg.norm(push, axis=1) for push in pushes])
+    lengths = lengths[np.isfinite(lengths)]
+    if lengths.size == 0:
+        return 0.0
+    typical = float(np.percentile(lengths, 90))
+    return ARROW_LENGTH * width / typical if typical > 0 else 0.0
+
+
+def comparison_history(runs: dict[str, dict]) -> dict[str, np.ndarray]:
+    """Merge the runs' histories, with each column named ``<loss>.<column>``."""
+    merged: dict[str, np.ndarray] = {}
+    for kind, snapshot in runs.items():
+        history = snapshot["history"]
+        merged.setdefault("step", history["step"])
+        for key, values in history.items():
+            if key != "step":
+                merged[f"{kind}.{key}"] = values
+    return merged
+
+
+class GanTab(TrainingTab):
     """Train a GAN on a chosen data set and watch it learn.
+
+    With "Compare losses" ticked, a run trains two GANs from the same initial
+    weights side by side, one per generator loss.
 
     Signals
     -------
@@ -421,62 +417,14 @@ class GanTab(QWidget):
         A failure to show in the window's message area.
     """
 
-    status_message = Signal(str)
-    error_occurred = Signal(str)
     title = "GAN"
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.controller = RunController(self)
-        self._settings_changed = False
-
-        # Build widgets.
-        self.form = SettingsForm(gan_fields())
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(300)
-        self.controls = RunControls()
-        self.data_view = DataView()
-        self.loss_plot = LossPlot()
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.data_view)
-        splitter.addWidget(self.loss_plot)
-        splitter.setSizes([600, 400])
-
-        right = QVBoxLayout()
-        right.addWidget(self.controls)
-        right.addWidget(self.caption)
-        right.addWidget(splitter, stretch=1)
-        layout = QHBoxLayout(self)
-        layout.addWidget(scroll)
-        layout.addLayout(right, stretch=1)
-
-        # Quality metrics that the worker computes every second or two.
-        self.metrics_panel = MetricsPanel()
-        right.insertWidget(right.indexOf(self.caption) + 1, self.metrics_panel)
-        self.controller.progressed.connect(
-            lambda progress: self.metrics_panel.show_snapshot(progress.snapshot)
-        )
-        self.controls.reset_requested.connect(self.metrics_panel.clear_data)
-
-        # Wire signals.
-        self.form.changed.connect(self._on_form_changed)
-        self.controls.start_requested.connect(self.start)
-        self.controls.pause_requested.connect(self.controller.pause)
-        self.controls.step_requested.connect(self.step)
-        self.controls.stop_requested.connect(self.stop)
-        self.controls.reset_requested.connect(self.reset)
-        self.controller.state_changed.connect(self._on_controller_state_changed)
-        self.controller.progressed.connect(self._on_controller_progressed)
-        self.controller.failed.connect(self._on_controller_failed)
-
-        # First draw.
-        self._load_dataset()
+    run_label = "GAN training"
+    keep_on_data_change = ("data", "seed", "device", "generator_loss")
 
     # Settings.
+
+    def fields(self) -> list[Field]:
+        return gan_fields()
 
     def config(self) -> GanConfig:
         return config_from_form(self.form.values())
@@ -484,126 +432,223 @@ class GanTab(QWidget):
     def set_config(self, config: GanConfig) -> None:
         self.form.set_values(form_from_config(config))
 
-    def set_devices(self, devices: tuple[str, ...]) -> None:
-        self.form.set_choices("device", devices)
+    def default_form_values(self, data: str) -> dict:
+        return form_from_config(default_config(data))
 
-    def _on_form_changed(self, key: str) -> None:
-        if key == "data":
-            data = self.form.value("data")
-            defaults = form_from_config(default_config(data))
-            keep = ("data", "seed", "device", "generator_loss")
-            self.form.blockSignals(True)
-            self.form.set_values({k: v for k, v in defaults.items() if k not in keep})
-            self.form.blockSignals(False)
-            if self.controller.run is None:
-                self._load_dataset()
-        if self.controller.run is not None:
-            self._settings_changed = True
-            self.status_message.emit(
-                "Settings changed: Start begins a new run from step 0 with them; "
-                "Reset discards the current run."
-            )
-
-    def _load_dataset(self) -> None:
-        config = self.config()
-        self.dataset = make_dataset(config.data, seed=config.seed)
-        self.data_view.show_dataset(self.dataset)
-        self.caption.setText(f"{DATA_LABELS.get(config.data, config.data)}.")
-
-    # Run control.
-
-    def _factory(self):
-        try:
-            config = self.config()
-        except ValueError as error:
-            self.error_occurred.emit(f"Invalid settings: {error}")
-            return None
-        dataset = self.dataset if self.dataset.name == config.data else None
+    def run_factory(self, config: GanConfig, dataset: Dataset | None):
+        if self.compare_box.isChecked():
+            return lambda: build_loss_comparison(config, dataset)
         return lambda: build_gan_trainer(config, dataset)
 
-    def _prepare_new_run(self) -> bool:
-        """Drop a run whose settings were changed; return False on bad settings."""
-        if self._settings_changed:
-            self.controller.reset()
-            self._settings_changed = False
-        if self.controller.run is None:
-            self._load_dataset()
-            self.loss_plot.clear_data()
-        return True
-
-    def start(self) -> None:
-        if self.controller.busy:
-            return
-        factory = self._factory()
-        if factory is None:
-            return
-        run = self.controller.run
-        self._prepare_new_run()
-        if run is not None and run is self.controller.run:
-            if run.step >= run.total_steps:
-                run.total_steps = run.step + self.config().steps
-        self.controller.start(factory)
-        self.status_message.emit("Training…")
-
-    def step(self) -> None:
-        factory = self._factory()
-        if factory is None:
-            return
-        if not self.controller.busy:
-            self._prepare_new_run()
-        self.controller.step(factory)
-
-    def stop(self) -> None:
-        self.controller.stop()
-        if self.controller.run is not None:
-            self.status_message.emit(f"Stopped at step {self.controller.run.step}.")
-
-    def reset(self) -> None:
-        self.controller.reset()
-        self._settings_changed = False
-        self.loss_plot.clear_data()
-        self.controls.reset_progress()
-        self._load_dataset()
-        self.status_message.emit("Reset: the next Start begins at step 0.")
-
-    def toggle(self) -> None:
-        self.controls.toggle()
-
-    def shutdown(self) -> None:
-        """Stop the worker and wait for it; called when the window closes."""
-        self.controller.stop()
+    @property
+    def comparing(self) -> bool:
+        """Whether the views show two runs side by side."""
+        return self.view_stack.currentWidget() is self.compare_page
 
     # Views.
 
-    def _on_controller_state_changed(self, state: str) -> None:
-        self.controls.set_state(state)
-        self.form.setEnabled(state not in ("running", "paused"))
-        if state == "stopped" and self.controller.run is not None:
-            run = self.controller.run
-            if run.total_steps is not None and run.step >= run.total_steps:
-                self.status_message.emit(f"Finished {run.step} steps.")
+    def build_views(self) -> QWidget:
+        # Build the single run's views.
+        self.data_view = DataView()
+        self.loss_plot = LossPlot()
 
-    def _on_controller_progressed(self, progress: Progress) -> None:
-        self.controls.set_progress(
-            progress.step, progress.total_steps, progress.steps_per_second
+        # Build the side-by-side views: one column per generator loss.
+        self.compare_views: dict[str, DataView] = {}
+        self.compare_metrics: dict[str, MetricsPanel] = {}
+        self.compare_page = QWidget()
+        columns = QHBoxLayout(self.compare_page)
+        columns.setContentsMargins(0, 0, 0, 0)
+        for kind in GENERATOR_LOSSES:
+            view = DataView(title=LOSS_TITLES[kind])
+            panel = MetricsPanel()
+            column = QVBoxLayout()
+            column.addWidget(view, stretch=1)
+            column.addWidget(panel)
+            columns.addLayout(column)
+            self.compare_views[kind] = view
+            self.compare_metrics[kind] = panel
+        self.compare_plot = HistoryPlot(
+            [
+                Panel(
+                    "Mean D(G(z)) on generated samples",
+                    "D(G(z))",
+                    tuple(
+                        Curve(f"{k}.d_fake", LOSS_LABELS[k], LOSS_COLORS[k])
+                        for k in GENERATOR_LOSSES
+                    ),
+                    y_range=(0.0, 1.0),
+                    reference=0.5,
+                ),
+                Panel(
+                    "Generator loss",
+                    "loss",
+                    tuple(
+                        Curve(f"{k}.g_loss", LOSS_LABELS[k], LOSS_COLORS[k])
+                        for k in GENERATOR_LOSSES
+                    ),
+                ),
+            ]
         )
-        snapshot = progress.snapshot
+        self.gradient_plot = GradientPlot(
+            [(k, LOSS_LABELS[k], LOSS_COLORS[k]) for k in GENERATOR_LOSSES]
+        )
+
+        # Lay out: samples on the left, curves above gradients on the right.
+        self.view_stack = QStackedWidget()
+        self.view_stack.addWidget(self.data_view)
+        self.view_stack.addWidget(self.compare_page)
+        self.curve_stack = QStackedWidget()
+        self.curve_stack.addWidget(self.loss_plot)
+        self.curve_stack.addWidget(self.compare_plot)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.curve_stack)
+        right.addWidget(self.gradient_plot)
+        right.setSizes([450, 300])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.view_stack)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([600, 400])
+
+        # Options that change what a run shows.
+        self.compare_box = QCheckBox("Compare losses")
+        self.compare_box.setToolTip(
+            "Train two GANs from the same initial weights, seed and data side by "
+            "side: one minimises −log D(G(z)), the other log(1 − D(G(z))). "
+            "Takes effect at the next new run."
+        )
+        self.arrows_box = QCheckBox("Gradient arrows")
+        self.arrows_box.setToolTip(
+            "Draw −∇ loss at generated 2-D points: where the generator loss "
+            "pushes each point. Side-by-side runs share one arrow scale."
+        )
+        self.options.update(
+            compare_losses=self.compare_box, gradient_arrows=self.arrows_box
+        )
+        options = QHBoxLayout()
+        options.addWidget(self.compare_box)
+        options.addWidget(self.arrows_box)
+        options.addStretch(1)
+        self.compare_box.toggled.connect(self._on_compare_box_toggled)
+        self.arrows_box.toggled.connect(self._on_arrows_box_toggled)
+
+        container = QWidget()
+        layout = QVBoxLayout(container)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(options)
+        layout.addWidget(self.splitter, stretch=1)
+        return container
+
+    def _point_views(self) -> list:
+        views = [self.data_view, *self.compare_views.values()]
+        return [view.points for view in views]
+
+    def _on_compare_box_toggled(self, checked: bool) -> None:
+        if self.controller.run is None:
+            self._apply_view_mode()
+        else:
+            self.mark_settings_changed()
+
+    def _on_arrows_box_toggled(self, checked: bool) -> None:
+        for view in self._point_views():
+            view.set_arrows_visible(checked)
+
+    def _apply_view_mode(self) -> None:
+        """Show the single or the side-by-side views, as the check box says."""
+        compare = self.compare_box.isChecked()
+        self.view_stack.setCurrentWidget(
+            self.compare_page if compare else self.data_view
+        )
+        self.curve_stack.setCurrentWidget(
+            self.compare_plot if compare else self.loss_plot
+        )
+        self.metrics_panel.setVisible(not compare)
+        self.splitter.setSizes([700, 400] if compare else [600, 400])
+
+    def show_dataset(self, dataset: Dataset) -> None:
+        self.data_view.show_dataset(dataset)
+        for view in self.compare_views.values():
+            view.show_dataset(dataset)
+
+    def clear_views(self) -> None:
+        self._apply_view_mode()
+        self.loss_plot.clear_data()
+        self.compare_plot.clear_data()
+        self.gradient_plot.clear_data()
+        self.data_view.clear_data()
+        for view in self.compare_views.values():
+            view.clear_data()
+        for panel in self.compare_metrics.values():
+            panel.clear_data()
+
+    def show_snapshot(self, snapshot: dict) -> None:
+        if "runs" in snapshot:
+            self._show_comparison(snapshot["runs"])
+            return
         self.loss_plot.set_history(snapshot["history"])
         self.data_view.show_snapshot(snapshot)
+        gradients = snapshot.get("gradients")
+        if gradients is not None:
+            for kind in GENERATOR_LOSSES:
+                self.gradient_plot.set_points(
+                    kind, gradients["d_fake"], gradients["norms"][kind]
+                )
+            self._draw_arrows({"": gradients}, {"": self.data_view})
+
+    def _show_comparison(self, runs: dict[str, dict]) -> None:
+        self.compare_plot.set_history(comparison_history(runs))
+        for kind, run in runs.items():
+            self.compare_views[kind].show_snapshot(run)
+            self.compare_metrics[kind].show_snapshot(run)
+            gradients = run.get("gradients")
+            if gradients is not None:
+                self.gradient_plot.set_points(
+                    kind, gradients["d_fake"], gradients["norms"][kind]
+                )
+        self._draw_arrows(
+            {
+                kind: run["gradients"]
+                for kind, run in runs.items()
+                if "gradients" in run
+            },
+            self.compare_views,
+        )
+
+    def _draw_arrows(self, gradients: dict[str, dict], views: dict) -> None:
+        """Draw each run's push arrows on its view, all with one scale."""
+        if self.dataset is None or self.dataset.dim != 2 or not gradients:
+            return
+        low, high = self.dataset.bounds(margin=0.2)
+        width = float(np.max(high - low))
+        pushes = [g["push"][:ARROW_COUNT] for g in gradients.values()]
+        scale = arrow_scale(pushes, width)
+        for key, run_gradients in gradients.items():
+            push = run_gradients["push"][:ARROW_COUNT] * scale
+            # Clip the few long arrows, so they do not cover the plot.
+            lengths = np.linalg.norm(push, axis=1, keepdims=True)
+            limit = 2.5 * ARROW_LENGTH * width
+            push = push * np.minimum(1.0, limit / np.maximum(lengths, 1e-300))
+            views[key].points.set_arrows(run_gradients["points"][:ARROW_COUNT], push)
+
+    def caption_text(self, snapshot: dict) -> str | None:
+        step = snapshot["step"]
+        if "runs" in snapshot:
+            parts = []
+            for kind, run in snapshot["runs"].items():
+                last = run.get("last")
+                if last is not None:
+                    parts.append(
+                        f"{LOSS_LABELS[kind]}: D(G(z)) {last['d_fake']:.2f}, "
+                        f"G loss {last['g_loss']:.3f}"
+                    )
+            if not parts:
+                return None
+            return f"{self.data_label()}. Step {step}: " + "; ".join(parts)
         last = snapshot.get("last")
-        if last is not None:
-            self.caption.setText(
-                f"{DATA_LABELS.get(self.dataset.name, self.dataset.name)}. "
-                f"Step {progress.step}: D loss {last['d_loss']:.3f}, "
-                f"G loss {last['g_loss']:.3f}, D(x) {last['d_real']:.2f}, "
-                f"D(G(z)) {last['d_fake']:.2f}"
-            )
-
-    def _on_controller_failed(self, message: str) -> None:
-        self.error_occurred.emit(f"GAN training stopped: {message}")
-
-    def latest_generated(self) -> np.ndarray | None:
-        run = self.controller.run
-        if run is None or self.controller.busy:
+        if last is None:
             return None
-        return run.generate()
+        return (
+            f"{self.data_label()}. "
+            f"Step {step}: D loss {last['d_loss']:.3f}, "
+            f"G loss {last['g_loss']:.3f}, D(x) {last['d_real']:.2f}, "
+            f"D(G(z)) {last['d_fake']:.2f}"
+        )

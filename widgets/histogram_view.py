@@ -19,10 +19,25 @@ from widgets.style import (
 
 class HistogramView(pg.GraphicsLayoutWidget):
     """Density histograms of real and generated samples over a common set of bins,
-    with a curve in [0, 1] (the discriminator's output) in a linked plot below.
+    with a curve such as the discriminator's output in a linked plot below.
+
+    Parameters
+    ----------
+    curve_label : str
+        Title and y label of the curve's plot.
+    curve_range : tuple of float or None
+        Fixed y range of the curve's plot, or None to fit the curve.
+    reference : float
+        Height of the dashed reference line in the curve's plot.
     """
 
-    def __init__(self, parent=None, curve_label: str = "D(x)"):
+    def __init__(
+        self,
+        parent=None,
+        curve_label: str = "D(x)",
+        curve_range: tuple[float, float] | None = (0.0, 1.0),
+        reference: float = 0.5,
+    ):
         super().__init__(parent)
         self.setBackground("w")
         self.hist_plot = self.addPlot(row=0, col=0)
@@ -31,8 +46,9 @@ class HistogramView(pg.GraphicsLayoutWidget):
         self.curve_plot = self.addPlot(row=1, col=0)
         configure_plot(self.curve_plot, curve_label, "x", curve_label)
         self.curve_plot.setXLink(self.hist_plot)
-        self.curve_plot.setYRange(0, 1, padding=0.02)
-        self.curve_plot.enableAutoRange(axis="y", enable=False)
+        if curve_range is not None:
+            self.curve_plot.setYRange(*curve_range, padding=0.02)
+            self.curve_plot.enableAutoRange(axis="y", enable=False)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
 
@@ -55,7 +71,9 @@ class HistogramView(pg.GraphicsLayoutWidget):
         self.curve = self.curve_plot.plot(pen=pen(D_COLOR, 2.5), name=curve_label)
         self.curve_plot.addItem(
             pg.InfiniteLine(
-                pos=0.5, angle=0, pen=pen(NEUTRAL_COLOR, 1.5, Qt.PenStyle.DashLine)
+                pos=reference,
+                angle=0,
+                pen=pen(NEUTRAL_COLOR, 1.5, Qt.PenStyle.DashLine),
             )
         )
         self.edges = np.linspace(-1, 1, 61)

@@ -13,6 +13,12 @@ ACCEPT_COLOR = (44, 160, 44)
 REJECT_COLOR = (214, 39, 40)
 NEUTRAL_COLOR = (90, 90, 90)
 
+# One colour per GAN generator loss, for curves and points of side-by-side runs.
+LOSS_COLORS = {
+    "non-saturating": (44, 160, 44),
+    "saturating": (148, 103, 189),
+}
+
 
 def pen(color, width: float = 2.0, style=None) -> pg.QtGui.QPen:
     p = pg.mkPen(color=color, width=width)
@@ -30,6 +36,20 @@ def discriminator_colormap() -> pg.ColorMap:
     positions = np.array([0.0, 0.5, 1.0])
     colors = np.array(
         [[250, 190, 150, 255], [255, 255, 255, 255], [165, 200, 235, 255]],
+        dtype=np.ubyte,
+    )
+    return pg.ColorMap(positions, colors)
+
+
+def witness_colormap() -> pg.ColorMap:
+    """Return a diverging map for a field symmetric around 0, such as an MMD witness.
+
+    Orange for negative values (too many generated samples), white at 0, blue for
+    positive values (too few), matching the discriminator map's colours.
+    """
+    positions = np.array([0.0, 0.5, 1.0])
+    colors = np.array(
+        [[230, 120, 50, 255], [255, 255, 255, 255], [60, 130, 200, 255]],
         dtype=np.ubyte,
     )
     return pg.ColorMap(positions, colors)

@@ -1,0 +1,283 @@
+"""What every training tab shares: settings, run controls, captions and metrics.
+
+A subclass describes its settings, builds its run and its views, and draws
+snapshots. This base class owns the ``RunController`` and turns the buttons into
+Start, Pause, Step, Stop and Reset of one run at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.worker import Progress, RunController
+from models.datasets import Dataset, make_dataset
+from models.runs import Run
+from widgets.metrics_panel import MetricsPanel
+from widgets.run_controls import RunControls
+from widgets.settings_form import Field, SettingsForm
+
+logger = logging.getLogger(__name__)
+
+DATA_LABELS = {
+    "gauss1d": "1-D mixture of 3 Gaussians",
+    "ring8": "8 Gaussians on the unit circle (σ 0.01)",
+    "grid25": "25 Gaussians on a 5x5 grid (σ 0.05)",
+    "moons": "Two moons",
+    "spiral": "Spiral",
+    "digits": "8x8 handwritten digits (1,797 images)",
+}
+
+
+class TrainingTab(QWidget):
+    """Base class of a tab that trains a generator on a chosen data set.
+
+    Subclasses set ``title`` and ``run_label`` and implement ``fields``,
+    ``config``, ``default_form_values``, ``run_factory``, ``build_views``,
+    ``show_dataset``, ``clear_views`` and ``show_snapshot``. Check boxes that
+    change what a run shows go in ``options`` under a snake_case name, so the
+    screenshot command can set them.
+
+    Signals
+    -------
+    status_message(str)
+        A line for the window's status bar.
+    error_occurred(str)
+        A failure to show in the window's message area.
+    """
+
+    status_message = Signal(str)
+    error_occurred = Signal(str)
+    title = ""
+    run_label = "Training"
+    keep_on_data_change: tuple[str, ...] = ("data", "seed", "device")
+    """Form fields that keep their value when another data set is chosen."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.controller = RunController(self)
+        self._settings_changed = False
+        self.dataset: Dataset | None = None
+        self.options: dict[str, QCheckBox] = {}
+
+        # Build widgets.
+        self.form = SettingsForm(self.fields())
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(300)
+        self.controls = RunControls()
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.metrics_panel = MetricsPanel()
+        self.right = QVBoxLayout()
+        self.right.addWidget(self.controls)
+        self.right.addWidget(self.caption)
+        self.right.addWidget(self.metrics_panel)
+        self.right.addWidget(self.build_views(), stretch=1)
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addLayout(self.right, stretch=1)
+
+        # Wire signals.
+        self.form.changed.connect(self._on_form_changed)
+        self.controls.start_requested.connect(self.start)
+        self.controls.pause_requested.connect(self.controller.pause)
+        self.controls.step_requested.connect(self.step)
+        self.controls.stop_requested.connect(self.stop)
+        self.controls.reset_requested.connect(self.reset)
+        self.controller.state_changed.connect(self._on_controller_state_changed)
+        self.controller.progressed.connect(self._on_controller_progressed)
+        self.controller.failed.connect(self._on_controller_failed)
+
+        # First draw.
+        self._load_dataset()
+
+    # Hooks for subclasses.
+
+    def fields(self) -> list[Field]:
+        """Return the settings shown in the form."""
+        raise NotImplementedError
+
+    def config(self):
+        """Return the validated config of the form's values; raise ValueError."""
+        raise NotImplementedError
+
+    def default_form_values(self, data: str) -> dict:
+        """Return the form values of the default config for a data set."""
+        raise NotImplementedError
+
+    def run_factory(self, config, dataset: Dataset | None) -> Callable[[], Run]:
+        """Return a function that builds the run for a config and a data set.
+
+        This method runs in the GUI thread, so it may read widgets. The function
+        it returns runs in the worker thread, where torch is imported.
+        """
+        raise NotImplementedError
+
+    def build_views(self) -> QWidget:
+        """Build and return the widget with every view of the run."""
+        raise NotImplementedError
+
+    def show_dataset(self, dataset: Dataset) -> None:
+        """Draw the real data before a run starts."""
+        raise NotImplementedError
+
+    def clear_views(self) -> None:
+        """Remove everything a run has drawn, keeping the real data."""
+        raise NotImplementedError
+
+    def show_snapshot(self, snapshot: dict) -> None:
+        """Draw a snapshot of the run."""
+        raise NotImplementedError
+
+    def caption_text(self, snapshot: dict) -> str | None:
+        """Return the caption for a snapshot, or None to keep the current one."""
+        return None
+
+    # Settings.
+
+    def set_devices(self, devices: tuple[str, ...]) -> None:
+        self.form.set_choices("device", devices)
+
+    def mark_settings_changed(self) -> None:
+        """Let the next Start begin a new run, when a run is kept."""
+        if self.controller.run is not None:
+            self._settings_changed = True
+            self.status_message.emit(
+                "Settings changed: Start begins a new run from step 0 with them; "
+                "Reset discards the current run."
+            )
+
+    def _on_form_changed(self, key: str) -> None:
+        if key == "data":
+            defaults = self.default_form_values(self.form.value("data"))
+            # Settings without a field in the form keep their config defaults.
+            keep = self.keep_on_data_change
+            values = {
+                key: value
+                for key, value in defaults.items()
+                if key not in keep and key in self.form.fields
+            }
+            self.form.blockSignals(True)
+            self.form.set_values(values)
+            self.form.blockSignals(False)
+            if self.controller.run is None:
+                self._load_dataset()
+        self.mark_settings_changed()
+
+    def data_label(self) -> str:
+        """Return the description of the current data set."""
+        name = self.dataset.name if self.dataset is not None else ""
+        return DATA_LABELS.get(name, name)
+
+    def _load_dataset(self) -> None:
+        data = self.form.value("data")
+        self.dataset = make_dataset(data, seed=self.form.value("seed"))
+        self.show_dataset(self.dataset)
+        self.caption.setText(f"{self.data_label()}.")
+
+    # Run control.
+
+    def _factory(self):
+        try:
+            config = self.config()
+        except ValueError as error:
+            self.error_occurred.emit(f"Invalid settings: {error}")
+            return None
+        dataset = self.dataset if self.dataset.name == config.data else None
+        return self.run_factory(config, dataset)
+
+    def _prepare_new_run(self) -> None:
+        """Drop a run whose settings were changed, and clear views for a new one."""
+        if self._settings_changed:
+            self.controller.reset()
+            self._settings_changed = False
+        if self.controller.run is None:
+            self._load_dataset()
+            self.clear_views()
+
+    def start(self) -> None:
+        if self.controller.busy:
+            return
+        factory = self._factory()
+        if factory is None:
+            return
+        run = self.controller.run
+        self._prepare_new_run()
+        if run is not None and run is self.controller.run:
+            if run.step >= run.total_steps:
+                run.total_steps = run.step + self.config().steps
+        self.controller.start(factory)
+        self.status_message.emit("Training…")
+
+    def step(self) -> None:
+        factory = self._factory()
+        if factory is None:
+            return
+        if not self.controller.busy:
+            self._prepare_new_run()
+        self.controller.step(factory)
+
+    def stop(self) -> None:
+        self.controller.stop()
+        if self.controller.run is not None:
+            self.status_message.emit(f"Stopped at step {self.controller.run.step}.")
+
+    def reset(self) -> None:
+        self.controller.reset()
+        self._settings_changed = False
+        self.clear_views()
+        self.metrics_panel.clear_data()
+        self.controls.reset_progress()
+        self._load_dataset()
+        self.status_message.emit("Reset: the next Start begins at step 0.")
+
+    def toggle(self) -> None:
+        self.controls.toggle()
+
+    def shutdown(self) -> None:
+        """Stop the worker and wait for it; called when the window closes."""
+        self.controller.stop()
+
+    # Views.
+
+    def _on_controller_state_changed(self, state: str) -> None:
+        self.controls.set_state(state)
+        self.form.setEnabled(state not in ("running", "paused"))
+        if state == "stopped" and self.controller.run is not None:
+            run = self.controller.run
+            if run.total_steps is not None and run.step >= run.total_steps:
+                self.status_message.emit(f"Finished {run.step} steps.")
+
+    def _on_controller_progressed(self, progress: Progress) -> None:
+        self.controls.set_progress(
+            progress.step, progress.total_steps, progress.steps_per_second
+        )
+        snapshot = progress.snapshot
+        self.show_snapshot(snapshot)
+        self.metrics_panel.show_snapshot(snapshot)
+        caption = self.caption_text(snapshot)
+        if caption is not None:
+            self.caption.setText(caption)
+
+    def _on_controller_failed(self, message: str) -> None:
+        self.error_occurred.emit(f"{self.run_label} stopped: {message}")
+
+    def latest_generated(self) -> np.ndarray | None:
+        """Return the run's generated samples, or None while it runs or is absent."""
+        run = self.controller.run
+        if run is None or self.controller.busy:
+            return None
+        return run.generate()
