@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -46,6 +46,10 @@ class _TorchProbe(QObject):
         started = time.perf_counter()
         try:
             import torch
+
+            # The first optimiser imports torch._dynamo, which took 2 to 4 s on 2
+            # busy cores; importing it here keeps the first Start quick.
+            import torch._dynamo  # noqa: F401
 
             devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
         except Exception:  # noqa: BLE001 - torch failing to load must not kill the GUI
@@ -100,9 +104,17 @@ class MainWindow(QMainWindow):
         self._uncaught.connect(self._on_uncaught)
         self.torch_probe = _TorchProbe(self)
         self.torch_probe.devices_found.connect(self._on_torch_probe_devices_found)
-        if probe_torch:
-            self.torch_probe.start()
+        # Importing torch holds the GIL for seconds in total, which slowed the first
+        # paint from about 1.8 s to 3.1 s on 2 busy cores (benchmarks/cold_start.py),
+        # so the probe starts after the first paint.
+        self._probe_after_paint = probe_torch
         self.show_status("Ready. Pick a data set and press Start (Space).")
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if self._probe_after_paint:
+            self._probe_after_paint = False
+            QTimer.singleShot(0, self.torch_probe.start)
 
     def tab_instances(self) -> list:
         return [self.tabs.widget(i) for i in range(self.tabs.count())]
