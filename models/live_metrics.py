@@ -96,7 +96,7 @@ class LiveMetrics:
         self._classifier = None
         self._reference: dict | None = None
         self._latest: dict | None = None
-        self._next_due = -np.inf
+        self._next_due: float | None = None
 
     @property
     def known_dataset(self) -> bool:
@@ -108,9 +108,11 @@ class LiveMetrics:
     ) -> dict | None:
         """Recompute the metrics when they are due and return the latest result.
 
-        They are due at the first call, once ``interval_s`` (or the cost bound)
-        has passed since the last evaluation, and at a ``final`` call. A call for
-        the step of the latest result only returns it.
+        They are due once ``interval_s`` has passed since the first call or,
+        after an evaluation, since that evaluation (or longer, by the cost
+        bound), and at a ``final`` call. A call for the step of the latest
+        result only returns it. Waiting after the first call keeps the first
+        snapshots of a run, which the window shows at once, fast.
 
         Parameters
         ----------
@@ -134,6 +136,8 @@ class LiveMetrics:
         if latest is not None and latest["step"] == step:
             return latest
         now = self._clock()
+        if self._next_due is None:
+            self._next_due = now + self.interval_s
         if not final and now < self._next_due:
             return latest
 

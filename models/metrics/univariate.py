@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from models.metrics._common import as_sample_matrix
 
@@ -38,6 +37,9 @@ def ks_statistic(generated, real) -> float:
     """
     generated = _as_univariate(generated, "generated")
     real = _as_univariate(real, "real")
+    # Imported here because scipy.stats takes most of a second to import.
+    from scipy import stats
+
     return float(stats.ks_2samp(generated, real).statistic)
 
 
@@ -60,4 +62,6 @@ def wasserstein1(generated, real) -> float:
     """
     generated = _as_univariate(generated, "generated")
     real = _as_univariate(real, "real")
+    from scipy import stats
+
     return float(stats.wasserstein_distance(generated, real))

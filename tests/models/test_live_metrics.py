@@ -19,7 +19,7 @@ def generate_ring(n):
     return make_dataset("ring8", n=n, seed=123).samples
 
 
-def test_first_update_computes_and_repeats_are_cached():
+def test_updates_wait_for_interval():
     clock = FakeClock()
     metrics = LiveMetrics(make_dataset("ring8"), interval_s=2.0, clock=clock)
     calls = []
@@ -28,14 +28,16 @@ def test_first_update_computes_and_repeats_are_cached():
         calls.append(n)
         return make_dataset("ring8", n=n, seed=5).samples
 
+    assert metrics.update(1, generate) is None, "the first call only starts the clock"
+    clock.now = 2.0
     first = metrics.update(10, generate)
-    assert first is not None and first["step"] == 10, "the first call computes"
+    assert first is not None and first["step"] == 10, "computed after the interval"
     assert calls == [2500], f"2,500 points per evaluation: {calls}"
-    clock.now = 1.0
+    clock.now = 3.0
     second = metrics.update(20, generate)
     assert second is first, "before the interval the last result is returned"
     assert calls == [2500], "no evaluation before the interval"
-    clock.now = 2.5
+    clock.now = 4.5
     third = metrics.update(30, generate)
     assert third["step"] == 30, "after the interval a new result is computed"
     assert len(calls) == 2, "one more evaluation"
@@ -44,7 +46,7 @@ def test_first_update_computes_and_repeats_are_cached():
 def test_final_update_computes_before_interval():
     clock = FakeClock()
     metrics = LiveMetrics(make_dataset("ring8"), interval_s=100.0, clock=clock)
-    metrics.update(1, generate_ring)
+    assert metrics.update(1, generate_ring) is None, "not due yet"
     result = metrics.update(500, generate_ring, final=True)
     assert result["step"] == 500, "the final call shows the end of the run"
     again = metrics.update(500, generate_ring, final=True)
@@ -54,7 +56,7 @@ def test_final_update_computes_before_interval():
 def test_slow_evaluation_stretches_interval():
     clock = FakeClock()
     metrics = LiveMetrics(
-        make_dataset("ring8"), interval_s=1.0, max_cost_fraction=0.1, clock=clock
+        make_dataset("ring8"), interval_s=0.0, max_cost_fraction=0.1, clock=clock
     )
 
     def slow_generate(n):
@@ -90,7 +92,7 @@ def test_generated_values_have_dataset_keys():
     }
     for name, keys in cases.items():
         dataset = make_dataset(name)
-        metrics = LiveMetrics(dataset, samples=500)
+        metrics = LiveMetrics(dataset, interval_s=0.0, samples=500)
         result = metrics.update(1, lambda n, d=dataset: d.samples[:n])
         assert keys <= set(result["values"]), f"{name}: {sorted(result['values'])}"
         assert keys <= set(result["reference"]), f"{name} reference keys"
@@ -100,7 +102,7 @@ def test_generated_values_have_dataset_keys():
 @pytest.mark.slow
 def test_digit_values_sit_beside_reference():
     dataset = make_dataset("digits")
-    metrics = LiveMetrics(dataset, samples=200)
+    metrics = LiveMetrics(dataset, interval_s=0.0, samples=200)
     result = metrics.update(1, lambda n: dataset.samples[:n])
     for key in ("classes_covered", "inception_score", "kid", "mmd2"):
         assert key in result["values"], f"{key} missing from {sorted(result['values'])}"
@@ -111,7 +113,7 @@ def test_digit_values_sit_beside_reference():
 def test_custom_points_compare_with_training_data():
     rng = np.random.default_rng(0)
     dataset = from_points(rng.normal(size=(400, 2)))
-    metrics = LiveMetrics(dataset, samples=300)
+    metrics = LiveMetrics(dataset, interval_s=0.0, samples=300)
     result = metrics.update(1, lambda n: rng.normal(size=(n, 2)))
     assert set(result["values"]) == {"mmd2"}, "only MMD² for unknown data"
     assert result["against"] == "training", "custom data has no held-out draw"
