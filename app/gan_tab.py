@@ -79,6 +79,31 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             group="Generator",
         ),
         Field(
+            "latent_categories",
+            "Latent categories",
+            "int",
+            config.latent_categories,
+            0,
+            4096,
+            tooltip="Categories K of a one-hot code appended to z (0 = off). "
+            "K separate latent pieces let G reach separate modes without "
+            "samples in between",
+            group="Generator",
+        ),
+        Field(
+            "category_scale",
+            "Category code length",
+            "float",
+            config.category_scale,
+            0.01,
+            100.0,
+            decimals=2,
+            step=0.5,
+            tooltip="Length of the one-hot code; z has unit variance per "
+            "component, so a longer code keeps the pieces further apart",
+            group="Generator",
+        ),
+        Field(
             "g_layers",
             "Hidden layers",
             "int",

@@ -91,7 +91,11 @@ class GanTrainer:
         dim = self.dataset.dim
         output = nn.Tanh() if self.dataset.is_image else None
         self.netG = mlp(
-            config.latent_dim, dim, config.g_layers, config.g_width, output
+            config.latent_dim + config.latent_categories,
+            dim,
+            config.g_layers,
+            config.g_width,
+            output,
         ).to(self.device)
         self.netD = mlp(
             dim * config.pack,
@@ -133,10 +137,21 @@ class GanTrainer:
                         values = torch.rand(tensor.shape, generator=self.generator)
                         tensor.copy_((2 * values - 1) * bound)
 
-    def _noise(self, n: int) -> torch.Tensor:
-        return sample_noise(
-            self.config.noise, n, self.config.latent_dim, self.generator, self.device
-        )
+    def _noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        # Shape (n, latent_dim + latent_categories): z, then the scaled one-hot
+        # code of a uniformly drawn category.
+        if generator is None:
+            generator = self.generator
+        config = self.config
+        noise = sample_noise(config.noise, n, config.latent_dim, generator, self.device)
+        if config.latent_categories:
+            category = torch.randint(
+                config.latent_categories, (n,), generator=generator
+            )
+            one_hot = nn.functional.one_hot(category, config.latent_categories)
+            code = config.category_scale * one_hot.to(noise)
+            noise = torch.cat([noise, code], dim=1)
+        return noise
 
     def _real_batch(self, n: int) -> torch.Tensor:
         index = torch.randint(len(self.real), (n,), generator=self.generator)
@@ -281,10 +296,7 @@ class GanTrainer:
 
     def _sample_free_noise(self, n: int) -> torch.Tensor:
         # A separate generator, so drawing samples does not change the training run.
-        generator = torch.Generator().manual_seed(self.config.seed + 1)
-        return sample_noise(
-            self.config.noise, n, self.config.latent_dim, generator, self.device
-        )
+        return self._noise(n, torch.Generator().manual_seed(self.config.seed + 1))
 
     @torch.no_grad()
     def discriminator_probability(self, points: np.ndarray) -> np.ndarray:

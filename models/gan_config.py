@@ -28,6 +28,22 @@ class GanConfig:
         Distribution of the latent vector z.
     latent_dim : int
         Size of z.
+    latent_categories : int
+        Number K of categories of a one-hot code appended to z, drawn uniformly;
+        0 turns it off. It makes the latent space disconnected: a continuous G
+        maps a connected latent space onto a connected set, so it must put some
+        samples between well-separated modes, while K separate pieces can each
+        go to a mode (Khayatkhoei, Singh and Elgammal 2018, "Disconnected manifold
+        learning for generative adversarial networks"). Use K of at least the
+        number of modes, ideally a multiple of it, so whole categories can share
+        the modes evenly.
+    category_scale : float
+        Length c of the one-hot code, so two categories lie c√2 apart in the
+        latent space while z has unit variance per component. G's first layer
+        then sees the category about c² / latent_dim times as strongly as z. On
+        ring8 (seed 0, latent_dim 8, K = 32, 3,000 steps), c = 3 put 48 % of the
+        samples within 3σ of a mode, about as many as no code does, and c = 8
+        put 99 % there.
     g_layers, g_width, d_layers, d_width : int
         Hidden layers and their width for the generator and the discriminator.
     batch_size : int
@@ -80,6 +96,8 @@ class GanConfig:
     steps: int = 5000
     noise: str = "normal"
     latent_dim: int = 8
+    latent_categories: int = 0
+    category_scale: float = 8.0
     g_layers: int = 3
     g_width: int = 128
     d_layers: int = 3
@@ -142,6 +160,17 @@ class GanConfig:
             raise ValueError(f"d_dropout must be in [0, 1), got {self.d_dropout!r}")
         if not 0 <= self.g_ema < 1:
             raise ValueError(f"g_ema must be in [0, 1), got {self.g_ema!r}")
+        if int(self.latent_categories) != self.latent_categories or not (
+            0 <= self.latent_categories <= 4096
+        ):
+            raise ValueError(
+                "latent_categories must be an integer from 0 to 4096, got "
+                f"{self.latent_categories!r}"
+            )
+        if not (math.isfinite(self.category_scale) and self.category_scale > 0):
+            raise ValueError(
+                f"category_scale must be a positive number, got {self.category_scale!r}"
+            )
         if not (math.isfinite(self.r1_gamma) and self.r1_gamma >= 0):
             raise ValueError(
                 f"r1_gamma must be a finite number >= 0, got {self.r1_gamma!r}"

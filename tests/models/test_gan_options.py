@@ -128,13 +128,22 @@ def test_invalid_options_are_rejected(field, value):
 
 def test_old_settings_without_options_load_with_defaults():
     values = GanConfig().to_dict()
-    for key in ("pack", "r1_gamma", "spectral_norm", "lr_schedule"):
+    new_keys = (
+        "pack",
+        "r1_gamma",
+        "spectral_norm",
+        "lr_schedule",
+        "latent_categories",
+        "category_scale",
+    )
+    for key in new_keys:
         values.pop(key)
     config = GanConfig.from_dict(values)
     assert config.pack == 1, "no packing by default"
     assert config.r1_gamma == 0.0, "no penalty by default"
     assert config.spectral_norm is False, "no spectral norm by default"
     assert config.lr_schedule == "constant", "constant rates by default"
+    assert config.latent_categories == 0, "no latent code by default"
 
 
 @pytest.mark.parametrize(
@@ -177,7 +186,13 @@ def test_r1_penalty_changes_training():
 
 def test_checkpoint_round_trip_with_options(tmp_path):
     config = small_config(
-        pack=2, r1_gamma=0.5, spectral_norm=True, lr_schedule="cosine", g_ema=0.9
+        pack=2,
+        r1_gamma=0.5,
+        spectral_norm=True,
+        lr_schedule="cosine",
+        g_ema=0.9,
+        latent_categories=6,
+        category_scale=4.0,
     )
     trainer = GanTrainer(config)
     list(trainer.steps())
@@ -203,3 +218,41 @@ def test_checkpoint_with_other_packing_is_rejected(tmp_path):
     path.write_text(json.dumps(description))
     with pytest.raises(CheckpointError, match="shape"):
         GanTrainer.load(tmp_path)
+
+
+def test_latent_categories_append_scaled_one_hot_code():
+    config = small_config(latent_categories=5, category_scale=3.0, latent_dim=4)
+    trainer = GanTrainer(config)
+    noise = trainer._noise(4000)
+    assert noise.shape == (4000, 9), f"z then a code of 5, got {tuple(noise.shape)}"
+    code = noise[:, 4:]
+    assert torch.all((code == 0) | (code == 3.0)), "code entries are 0 or the scale"
+    assert torch.all((code == 3.0).sum(dim=1) == 1), "exactly one category per row"
+    counts = (code == 3.0).sum(dim=0).numpy()
+    # Uniform categories: 800 each, binomial standard deviation about 25.
+    assert np.all(np.abs(counts - 800) < 125), f"categories drawn evenly: {counts}"
+    assert trainer.netG[0].in_features == 9, "G reads z and the code"
+    assert trainer.generate(10).shape == (10, 2), "samples are still 2-D points"
+
+
+def test_latent_categories_off_keeps_noise_unchanged():
+    plain = GanTrainer(small_config(seed=5))
+    assert plain._noise(3).shape == (3, 8), "no code without categories"
+    again = GanTrainer(small_config(seed=5, category_scale=2.0))
+    assert torch.equal(plain.fixed_noise, again.fixed_noise), (
+        "the code length has no effect while categories are off"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("latent_categories", -1),
+        ("latent_categories", 2.5),
+        ("category_scale", 0.0),
+        ("category_scale", float("nan")),
+    ],
+)
+def test_invalid_latent_code_is_rejected(field, value):
+    with pytest.raises(ValueError, match=field):
+        GanConfig(**{field: value}).validate()
