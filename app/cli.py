@@ -137,13 +137,27 @@ def _add_screenshot_parser(subparsers) -> None:
         "screenshot",
         help="train N steps in the window, off screen, and save an image of it",
     )
-    shot.add_argument("--tab", default="gan", help="tab to show (default: gan)")
+    shot.add_argument(
+        "--tab",
+        default="gan",
+        help="tab to show: its title, lower-cased, or a unique part of it such as "
+        "mmd (default: gan)",
+    )
     shot.add_argument("--data", default="ring8", help="data set of the tab")
     shot.add_argument(
         "--steps", type=_non_negative_int, default=500, help="steps before the image"
     )
     shot.add_argument("--seed", type=_non_negative_int, default=0, help="random seed")
     shot.add_argument("--out", required=True, help="PNG file to write")
+    shot.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="settings",
+        help="set a field of the tab's form, such as lr=0.0005, or one of its "
+        "check boxes, such as compare_losses=true; repeat for several",
+    )
     shot.add_argument(
         "--size",
         nargs=2,

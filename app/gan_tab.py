@@ -473,15 +473,25 @@ class GanTab(TrainingTab):
     # Views.
 
     def build_views(self) -> QWidget:
-        # Build the single run's views.
+        # Build the single run's views: samples left, curves over gradients right.
         self.data_view = DataView()
         self.loss_plot = LossPlot()
+        self.gradient_plot = self._make_gradient_plot()
+        self.single_right = QSplitter(Qt.Orientation.Vertical)
+        self.single_right.addWidget(self.loss_plot)
+        self.single_right.addWidget(self.gradient_plot)
+        self.single_right.setSizes([450, 300])
+        self.single_page = QSplitter(Qt.Orientation.Horizontal)
+        self.single_page.addWidget(self.data_view)
+        self.single_page.addWidget(self.single_right)
+        self.single_page.setSizes([600, 400])
 
-        # Build the side-by-side views: one column per generator loss.
+        # Build the side-by-side views: one column of samples per generator loss
+        # above a row of D(G(z)) curves, loss curves and gradients.
         self.compare_views: dict[str, DataView] = {}
         self.compare_metrics: dict[str, MetricsPanel] = {}
-        self.compare_page = QWidget()
-        columns = QHBoxLayout(self.compare_page)
+        samples = QWidget()
+        columns = QHBoxLayout(samples)
         columns.setContentsMargins(0, 0, 0, 0)
         for kind in GENERATOR_LOSSES:
             view = DataView(title=LOSS_TITLES[kind])
@@ -495,7 +505,7 @@ class GanTab(TrainingTab):
         self.compare_plot = HistoryPlot(
             [
                 Panel(
-                    "Mean D(G(z)) on generated samples",
+                    "Mean D(G(z))",
                     "D(G(z))",
                     tuple(
                         Curve(f"{k}.d_fake", LOSS_LABELS[k], LOSS_COLORS[k])
@@ -512,27 +522,21 @@ class GanTab(TrainingTab):
                         for k in GENERATOR_LOSSES
                     ),
                 ),
-            ]
+            ],
+            horizontal=True,
         )
-        self.gradient_plot = GradientPlot(
-            [(k, LOSS_LABELS[k], LOSS_COLORS[k]) for k in GENERATOR_LOSSES]
-        )
-
-        # Lay out: samples on the left, curves above gradients on the right.
+        self.compare_gradient_plot = self._make_gradient_plot()
+        curves = QSplitter(Qt.Orientation.Horizontal)
+        curves.addWidget(self.compare_plot)
+        curves.addWidget(self.compare_gradient_plot)
+        curves.setSizes([700, 350])
+        self.compare_page = QSplitter(Qt.Orientation.Vertical)
+        self.compare_page.addWidget(samples)
+        self.compare_page.addWidget(curves)
+        self.compare_page.setSizes([520, 260])
         self.view_stack = QStackedWidget()
-        self.view_stack.addWidget(self.data_view)
+        self.view_stack.addWidget(self.single_page)
         self.view_stack.addWidget(self.compare_page)
-        self.curve_stack = QStackedWidget()
-        self.curve_stack.addWidget(self.loss_plot)
-        self.curve_stack.addWidget(self.compare_plot)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.curve_stack)
-        right.addWidget(self.gradient_plot)
-        right.setSizes([450, 300])
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.view_stack)
-        self.splitter.addWidget(right)
-        self.splitter.setSizes([600, 400])
 
         # Options that change what a run shows.
         self.compare_box = QCheckBox("Compare losses")
@@ -560,8 +564,14 @@ class GanTab(TrainingTab):
         layout = QVBoxLayout(container)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(options)
-        layout.addWidget(self.splitter, stretch=1)
+        layout.addWidget(self.view_stack, stretch=1)
         return container
+
+    @staticmethod
+    def _make_gradient_plot() -> GradientPlot:
+        return GradientPlot(
+            [(k, LOSS_LABELS[k], LOSS_COLORS[k]) for k in GENERATOR_LOSSES]
+        )
 
     def _point_views(self) -> list:
         views = [self.data_view, *self.compare_views.values()]
@@ -581,13 +591,9 @@ class GanTab(TrainingTab):
         """Show the single or the side-by-side views, as the check box says."""
         compare = self.compare_box.isChecked()
         self.view_stack.setCurrentWidget(
-            self.compare_page if compare else self.data_view
-        )
-        self.curve_stack.setCurrentWidget(
-            self.compare_plot if compare else self.loss_plot
+            self.compare_page if compare else self.single_page
         )
         self.metrics_panel.setVisible(not compare)
-        self.splitter.setSizes([700, 400] if compare else [600, 400])
 
     def show_dataset(self, dataset: Dataset) -> None:
         self.data_view.show_dataset(dataset)
@@ -599,6 +605,7 @@ class GanTab(TrainingTab):
         self.loss_plot.clear_data()
         self.compare_plot.clear_data()
         self.gradient_plot.clear_data()
+        self.compare_gradient_plot.clear_data()
         self.data_view.clear_data()
         for view in self.compare_views.values():
             view.clear_data()
@@ -626,7 +633,7 @@ class GanTab(TrainingTab):
             self.compare_metrics[kind].show_snapshot(run)
             gradients = run.get("gradients")
             if gradients is not None:
-                self.gradient_plot.set_points(
+                self.compare_gradient_plot.set_points(
                     kind, gradients["d_fake"], gradients["norms"][kind]
                 )
         self._draw_arrows(

@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 def tab_classes() -> list[type]:
     """Return the tab classes in the order the window shows them."""
     from app.gan_tab import GanTab
+    from app.mmd_tab import MmdTab
 
-    return [GanTab]
+    return [GanTab, MmdTab]
 
 
 class _TorchProbe(QObject):

@@ -10,6 +10,91 @@ from app.cli import CommandError
 
 logger = logging.getLogger(__name__)
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def parse_settings(items: list[str]) -> dict[str, str]:
+    """Turn ``KEY=VALUE`` items into a dict.
+
+    Raises
+    ------
+    CommandError
+        If an item has no ``=`` or an empty key.
+    """
+    settings = {}
+    for item in items:
+        key, separator, value = item.partition("=")
+        key = key.strip()
+        if not separator or not key:
+            raise CommandError(f"--set expects KEY=VALUE, got {item!r}")
+        settings[key] = value.strip()
+    return settings
+
+
+def parse_bool(key: str, value) -> bool:
+    """Read a check box value such as true, false, 1 or 0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise CommandError(
+        f"{key} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS)}, got {value!r}"
+    )
+
+
+def find_tab(pages: list, name: str):
+    """Return the tab whose lower-cased title is ``name`` or uniquely contains it.
+
+    Raises
+    ------
+    CommandError
+        If no tab or more than one tab matches.
+    """
+    titles = {page.title.lower(): page for page in pages}
+    name = name.lower()
+    if name in titles:
+        return titles[name]
+    matches = [title for title in titles if name in title]
+    if len(matches) == 1:
+        return titles[matches[0]]
+    choices = ", ".join(repr(title) for title in titles)
+    if matches:
+        raise CommandError(
+            f"tab {name!r} matches several tabs; choose one of {choices}"
+        )
+    raise CommandError(f"unknown tab {name!r}; choose one of {choices}")
+
+
+def apply_settings(page, values: dict) -> None:
+    """Set form fields and check boxes (``page.options``) of a tab by key.
+
+    Raises
+    ------
+    CommandError
+        If a key is neither a field nor an option, or a value is invalid.
+    """
+    options = getattr(page, "options", {})
+    fields = page.form.fields
+    for key, value in values.items():
+        try:
+            if key in options:
+                options[key].setChecked(parse_bool(key, value))
+            elif key in fields and fields[key].kind == "bool":
+                page.form.set_value(key, parse_bool(key, value))
+            elif key in fields:
+                page.form.set_value(key, value)
+            else:
+                known = ", ".join(sorted([*fields, *options]))
+                raise CommandError(
+                    f"unknown setting {key!r} for tab {page.title!r}; known: {known}"
+                )
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+
 
 def capture_window(
     tab: str,
@@ -39,10 +124,7 @@ def capture_window(
     window = MainWindow(probe_torch=False)
     window.resize(*size)
     try:
-        names = {t.title.lower(): t for t in window.tab_instances()}
-        page = names.get(tab.lower())
-        if page is None:
-            raise CommandError(f"unknown tab {tab!r}; choose one of {', '.join(names)}")
+        page = find_tab(window.tab_instances(), tab)
         window.tabs.setCurrentWidget(page)
         values = dict(settings or {})
         if data is not None:
@@ -56,10 +138,7 @@ def capture_window(
         values.setdefault("seed", seed)
         if steps > 0:
             values.setdefault("steps", steps)
-        try:
-            page.form.set_values(values)
-        except ValueError as error:
-            raise CommandError(str(error)) from error
+        apply_settings(page, values)
         window.show()
 
         failures: list[str] = []
@@ -101,6 +180,7 @@ def run_screenshot(args) -> int:
         steps=args.steps,
         seed=args.seed,
         size=tuple(args.size),
+        settings=parse_settings(args.settings),
     )
     print(out)
     return 0

@@ -30,13 +30,13 @@ def _overrides(args) -> dict:
         "noise": args.noise,
         "device": args.device,
     }
-    if args.lr is not None:
-        values["g_lr"] = values["d_lr"] = args.lr
-    if args.g_lr is not None:
-        values["g_lr"] = args.g_lr
-    if args.d_lr is not None:
-        values["d_lr"] = args.d_lr
     if args.model == "gan":
+        if args.lr is not None:
+            values["g_lr"] = values["d_lr"] = args.lr
+        if args.g_lr is not None:
+            values["g_lr"] = args.g_lr
+        if args.d_lr is not None:
+            values["d_lr"] = args.d_lr
         values["generator_loss"] = args.loss
         values["d_steps"] = args.d_steps
         values["g_ema"] = args.ema
@@ -45,9 +45,11 @@ def _overrides(args) -> dict:
         if args.layers is not None:
             values["g_layers"] = values["d_layers"] = args.layers
     else:
-        for option in ("loss", "d_steps", "ema"):
+        # The MMD generator has no discriminator, so it has one learning rate.
+        for option in ("loss", "d_steps", "ema", "d_lr"):
             if getattr(args, option) is not None:
                 raise CommandError(f"--{option.replace('_', '-')} applies to gan only")
+        values["lr"] = args.g_lr if args.g_lr is not None else args.lr
         values["width"] = args.width
         values["layers"] = args.layers
     return {key: value for key, value in values.items() if value is not None}
@@ -266,6 +268,7 @@ def run_train(args) -> int:
     )
     progress = ProgressBar(trainer.total_steps, enabled=not args.no_progress)
     started = time.perf_counter()
+    first_step = trainer.step
     failure = None
     try:
         for record in trainer.steps():
@@ -295,7 +298,10 @@ def run_train(args) -> int:
         "seed": trainer.config.seed,
         "device": str(trainer.device),
         "wall_seconds": round(wall_seconds, 3),
-        "steps_per_second": round(trainer.step / max(wall_seconds, 1e-9), 1),
+        # Steps of this invocation only, so a resumed run reports its own rate.
+        "steps_per_second": round(
+            (trainer.step - first_step) / max(wall_seconds, 1e-9), 1
+        ),
         "final": {k: v for k, v in last.items() if k != "step"},
         "samples": int(len(samples)),
         **quality_metrics(trainer, samples),

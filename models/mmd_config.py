@@ -11,7 +11,16 @@ from models.gan_config import LR_SCHEDULES, NOISE_KINDS
 
 KERNELS = ("gaussian", "multi")
 BANDWIDTH_MODES = ("median", "fixed")
-DEFAULT_BANDWIDTH_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
+DEFAULT_BANDWIDTH_SCALES = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0, 2.0)
+"""Multipliers of the median bandwidth for the toy data sets.
+
+The smallest bandwidths resolve modes much narrower than the spread of the data,
+such as the ring's components of σ 0.01 on a circle of radius 1.
+"""
+
+DIGIT_BANDWIDTH_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""Multipliers of the median bandwidth for the 64-pixel digits, whose distances
+to their nearest neighbours are a large fraction of the median distance."""
 
 
 @dataclass
@@ -61,7 +70,7 @@ class MmdConfig:
     """
 
     data: str = "ring8"
-    steps: int = 3000
+    steps: int = 4000
     noise: str = "normal"
     latent_dim: int = 8
     layers: int = 3
@@ -69,7 +78,7 @@ class MmdConfig:
     batch_size: int = 256
     lr: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.999)
-    lr_schedule: str = "constant"
+    lr_schedule: str = "cosine"
     kernel: str = "multi"
     bandwidth_mode: str = "median"
     bandwidth: float = 1.0
@@ -166,7 +175,12 @@ def default_mmd_config(data: str, **overrides) -> MmdConfig:
         If the data set is unknown or an override is invalid.
     """
     if data == "digits":
-        base = dict(steps=4000, latent_dim=32, layers=2, width=256)
+        base = dict(
+            latent_dim=32,
+            layers=2,
+            width=256,
+            bandwidth_scales=DIGIT_BANDWIDTH_SCALES,
+        )
     elif data == "gauss1d":
         base = dict(steps=2000, latent_dim=4)
     else:

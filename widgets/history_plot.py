@@ -60,15 +60,17 @@ class Panel:
 
 
 class HistoryPlot(pg.GraphicsLayoutWidget):
-    """Plots stacked top to bottom, all sharing the step axis.
+    """Plots stacked top to bottom, or side by side, all sharing the step axis.
 
     Parameters
     ----------
     panels : sequence of Panel
-        The plots, from top to bottom.
+        The plots, from top to bottom or from left to right.
+    horizontal : bool
+        Place the plots side by side.
     """
 
-    def __init__(self, panels, parent=None):
+    def __init__(self, panels, parent=None, horizontal: bool = False):
         super().__init__(parent)
         self.setBackground("w")
         self.panels = tuple(panels)
@@ -76,10 +78,14 @@ class HistoryPlot(pg.GraphicsLayoutWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
 
         # Build plots and create their curves once; draws only call setData.
-        for row, panel in enumerate(self.panels):
-            plot = self.addPlot(row=row, col=0)
+        for index, panel in enumerate(self.panels):
+            if horizontal:
+                plot = self.addPlot(row=0, col=index)
+            else:
+                plot = self.addPlot(row=index, col=0)
             configure_plot(plot, panel.title, "step", panel.y_label)
-            plot.addLegend(offset=(-10, 10))
+            if len(panel.curves) > 1:
+                plot.addLegend(offset=(-10, 10))
             if panel.log_y:
                 plot.setLogMode(y=True)
             if panel.y_range is not None:

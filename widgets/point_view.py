@@ -116,6 +116,10 @@ class PointView(pg.PlotWidget):
         levels = self.levels
         values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=levels[0])
         self.field.setImage(values, levels=levels, autoLevels=False)
+        # The colour bar does not follow levels passed to setImage (pyqtgraph
+        # 0.14), so set them on the bar, which passes them on to the image.
+        if self.colorbar.levels() != levels:
+            self.colorbar.setLevels(levels)
         dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
         dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
         rect = QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y))
