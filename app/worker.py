@@ -22,6 +22,16 @@ from models.runs import Run
 
 logger = logging.getLogger(__name__)
 
+VIEW_BUDGET = 0.06
+"""Largest share of wall time that making and drawing snapshots may take.
+
+Drawing runs on the GUI thread but holds the GIL for most of its time, so it
+stalls the worker's Python code as much as making a snapshot does. On ring8 a
+snapshot took about 20 ms and drawing it about 17 ms against 6 ms per training
+step, so 30 snapshots a second left the run under half its bare speed (measured
+with benchmarks/gui_speed.py on 2 busy cores).
+"""
+
 
 @dataclass
 class Progress:
@@ -47,6 +57,11 @@ class RunWorker(QObject):
         Start paused and do exactly one step, then end.
     max_steps_per_second : float or None
         Slow the run down to this rate, for animations in a lecture.
+    view_budget : float or None
+        Space the snapshots so that making and drawing them takes at most this
+        share of the wall time, measured on the last snapshot; None sends one
+        every ``emit_interval``. Slowed-down runs ignore it, since they wait
+        between steps anyway.
 
     Signals
     -------
@@ -71,10 +86,15 @@ class RunWorker(QObject):
         emit_interval: float = 1 / 30,
         single_step: bool = False,
         max_steps_per_second: float | None = None,
+        view_budget: float | None = VIEW_BUDGET,
     ):
         super().__init__()
         self._run_factory = run_factory
         self.emit_interval = emit_interval
+        self.view_budget = view_budget
+        self._snapshot_seconds = 0.0
+        self._draw_seconds = 0.0
+        self._emitted_at = 0.0
         self.max_steps_per_second = max_steps_per_second
         self.run: Run | None = None
         self._condition = threading.Condition()
@@ -111,6 +131,8 @@ class RunWorker(QObject):
     def paused(self) -> bool:
         return self._paused
 
+        # The wait in the GUI thread's queue counts as drawing time too.
+        self._draw_seconds = time.monotonic() - self._emitted_at
     # Runs in the worker thread.
 
     def _wait_for_go(self) -> bool:
@@ -128,7 +150,18 @@ class RunWorker(QObject):
 
     def _emit(self, run: Run, rate: float) -> None:
         self._drawn.clear()
-        self.progressed.emit(Progress(run.step, run.total_steps, rate, run.snapshot()))
+        started = time.monotonic()
+        snapshot = run.snapshot()
+        self._emitted_at = time.monotonic()
+        self._snapshot_seconds = self._emitted_at - started
+        self.progressed.emit(Progress(run.step, run.total_steps, rate, snapshot))
+
+    def _emit_spacing(self) -> float:
+        """Return the seconds to wait after a snapshot before the next one."""
+        if not self.view_budget or self.max_steps_per_second:
+            return self.emit_interval
+        cost = self._snapshot_seconds + self._draw_seconds
+        return max(self.emit_interval, cost / self.view_budget)
 
     @Slot()
     def process(self) -> None:
@@ -176,7 +209,10 @@ class RunWorker(QObject):
                 last_emit = now
                 if self._end_after_pending and self._pending_steps == 0:
                     return
-            elif now - last_emit >= self.emit_interval and self._drawn.is_set():
+            elif self._drawn.is_set() and (
+                # A pause shows the step it stops at, however soon it comes.
+                self._paused or now - last_emit >= self._emit_spacing()
+            ):
                 self._emit(run, rate)
                 last_emit = now
             if step_period:
