@@ -66,15 +66,23 @@ def _add_train_parser(subparsers) -> None:
     train.add_argument("model", choices=("gan", "mmd"), help="what to train")
     train.add_argument(
         "--data",
-        default="ring8",
         help=f"data set: one of {', '.join(DATA_CHOICES)}, or a CSV/NPY file of "
-        "1-D or 2-D points, or a folder of images (default: ring8)",
+        "1-D or 2-D points, or a folder of images (default: the preset's, or "
+        "ring8)",
+    )
+    train.add_argument(
+        "--preset",
+        metavar="NAME_OR_FILE",
+        help="start from a preset's settings (a shipped name such as "
+        "gan-equilibrium, or a .toml file); the options given here override them",
     )
     train.add_argument(
         "--steps", type=_positive_int, help="training steps (default: per data set)"
     )
     train.add_argument(
-        "--seed", type=_non_negative_int, default=0, help="random seed (default: 0)"
+        "--seed",
+        type=_non_negative_int,
+        help="random seed (default: the preset's, or 0)",
     )
     train.add_argument(
         "--out", help="output folder, created if missing (default: runs/MODEL-DATA)"
@@ -185,7 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="log more (-v: info, -vv: debug)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    subparsers.add_parser("gui", help="open the window (the default)")
+    gui = subparsers.add_parser("gui", help="open the window (the default)")
+    # SUPPRESS keeps the gui command from resetting a --preset given before it.
+    for owner, default in ((parser, None), (gui, argparse.SUPPRESS)):
+        owner.add_argument(
+            "--preset",
+            metavar="NAME_OR_FILE",
+            dest="gui_preset",
+            default=default,
+            help="open the window with a preset: a shipped name such as "
+            "gan-mode-collapse, or a .toml file",
+        )
     _add_train_parser(subparsers)
     from app.sample_cli import add_sample_parser
 
@@ -205,11 +223,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     command = args.command or "gui"
+    if args.gui_preset is not None and command != "gui":
+        parser.error(
+            f"--preset before the command opens the window; put it after "
+            f"{command!r} to use it there"
+        )
     try:
         if command == "gui":
             from app.gui import run_gui
 
-            return run_gui()
+            return run_gui(preset=getattr(args, "gui_preset", None))
         if command == "train":
             from app.train_cli import run_train
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.training_protocol import TrainingProtocolMixin
 from app.training_tab import DATA_LABELS, TrainingTab  # noqa: F401 (re-exported)
 from models.datasets import DATASET_NAMES, Dataset
 from models.gan_config import (
@@ -428,7 +429,7 @@ def comparison_history(runs: dict[str, dict]) -> dict[str, np.ndarray]:
     return merged
 
 
-class GanTab(TrainingTab):
+class GanTab(TrainingProtocolMixin, TrainingTab):
     """Train a GAN on a chosen data set and watch it learn.
 
     With "Compare losses" ticked, a run trains two GANs from the same initial
@@ -445,6 +446,8 @@ class GanTab(TrainingTab):
     title = "GAN"
     run_label = "GAN training"
     keep_on_data_change = ("data", "seed", "device", "generator_loss")
+    key = "gan"
+    supports_slow_motion = True
 
     # Settings.
 
@@ -459,6 +462,17 @@ class GanTab(TrainingTab):
 
     def default_form_values(self, data: str) -> dict:
         return form_from_config(default_config(data))
+
+    def default_config_for(self, data: str) -> GanConfig:
+        return default_config(data)
+
+    def form_values(self, config: GanConfig) -> dict:
+        return form_from_config(config)
+
+    def trainer_class(self) -> type:
+        from models.gan import GanTrainer
+
+        return GanTrainer
 
     def run_factory(self, config: GanConfig, dataset: Dataset | None):
         if self.compare_box.isChecked():

@@ -20,13 +20,36 @@ def make_application():
     return app
 
 
-def run_gui() -> int:
-    """Open the window and run the event loop until it closes."""
+def run_gui(preset: str | None = None) -> int:
+    """Open the window and run the event loop until it closes.
+
+    ``preset`` is a shipped preset's name or a preset file, loaded before the
+    window shows.
+
+    Raises
+    ------
+    app.cli.CommandError
+        If the preset is missing or invalid; the window does not open.
+    """
+    from app.cli import CommandError
     from app.logs import add_exception_listener
     from app.main_window import MainWindow
+    from app.presets import PresetError, find_preset
+    from app.window_settings import open_settings
 
+    chosen = None
+    if preset:
+        try:
+            chosen = find_preset(preset)
+        except PresetError as error:
+            raise CommandError(str(error)) from error
     app = make_application()
-    window = MainWindow()
+    window = MainWindow(settings=open_settings())
     add_exception_listener(window.report_uncaught)
+    if chosen is not None and not window.menus.load_preset(chosen):
+        message = window.error_label.text()
+        window.shutdown()
+        window.deleteLater()
+        raise CommandError(message)
     window.show()
     return app.exec()

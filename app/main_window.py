@@ -71,7 +71,13 @@ class MainWindow(QMainWindow):
 
     _uncaught = Signal(str)
 
-    def __init__(self, probe_torch: bool = True):
+    def __init__(self, probe_torch: bool = True, settings=None):
+        """Build the window.
+
+        ``settings`` is the QSettings that geometry, the last tab, parameters and
+        recent files are restored from and saved to on close; None remembers
+        nothing, which tests and the screenshot command rely on.
+        """
         super().__init__()
         self.setWindowTitle(f"GAN Playground {__version__}")
         self.resize(1400, 860)
@@ -101,6 +107,12 @@ class MainWindow(QMainWindow):
         # Keyboard: Space starts, pauses and resumes the current tab's run.
         self.space_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
         self.space_shortcut.activated.connect(self._on_space_activated)
+
+        # Menus, presets, formulas, presenter mode, export and remembered settings.
+        from app.window_menus import WindowMenus
+
+        self.menus = WindowMenus(self, settings)
+        self.menus.restore_settings()
 
         self._uncaught.connect(self._on_uncaught)
         self.torch_probe = _TorchProbe(self)
@@ -160,5 +172,6 @@ class MainWindow(QMainWindow):
                 tab.shutdown()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.menus.save_settings()
         self.shutdown()
         super().closeEvent(event)

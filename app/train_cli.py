@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from app.cli import CommandError
+from app.presets import check_setting_types
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ def build_trainer(args):
         except ImportError as error:
             raise CommandError(f"MMD training is not available: {error}") from None
 
+    preset = apply_preset(args)
     name, dataset = load_data_argument(args.data, args.seed)
     if args.resume:
         try:
@@ -104,17 +106,68 @@ def build_trainer(args):
         return trainer
 
     try:
-        if name == "custom":
-            # Own data starts from the settings of the closest built-in kind.
-            config = default_config(
-                "digits" if dataset.is_image else "ring8", **_overrides(args)
-            )
-            config.data = "custom"
-        else:
-            config = default_config(name, **_overrides(args))
+        # Own data starts from the settings of the closest built-in kind.
+        base = ("digits" if dataset.is_image else "ring8") if name == "custom" else name
+        values = default_config(base).to_dict()
+        if preset is not None:
+            check_setting_types(preset, values, "setting of the preset")
+        values.update({**(preset or {}), **_overrides(args), "data": name})
+        config = type(default_config(base)).from_dict(values)
         return trainer_class(config, dataset=dataset)
     except ValueError as error:
         raise CommandError(str(error)) from error
+
+
+def apply_preset(args) -> dict | None:
+    """Read ``--preset`` and return its model settings, or None without one.
+
+    ``--data`` and ``--seed`` take the preset's values where they were not given,
+    and fall back to ring8 and 0. The window's view options in the preset (such as
+    ``compare_losses``) do not apply to a headless run and are left out.
+
+    Raises
+    ------
+    CommandError
+        If the preset is missing, invalid or belongs to another tab.
+    """
+    from app.presets import VIEW_OPTIONS, PresetError, find_preset
+
+    settings: dict = {}
+    if getattr(args, "preset", None):
+        try:
+            preset = find_preset(args.preset)
+        except PresetError as error:
+            raise CommandError(str(error)) from error
+        if preset.tab != args.model:
+            raise CommandError(
+                f"preset {preset.name!r} is for the {preset.tab!r} tab, not for "
+                f"'train {args.model}'"
+            )
+        settings = {
+            key: value
+            for key, value in preset.settings.items()
+            if key not in VIEW_OPTIONS
+        }
+        ignored = sorted(
+            key for key in VIEW_OPTIONS if preset.settings.get(key) is True
+        )
+        if ignored:
+            logger.info("view options left out headless: %s", ", ".join(ignored))
+        args.preset_name = preset.name
+    data = settings.pop("data", "ring8")
+    seed = settings.pop("seed", 0)
+    if args.data is None:
+        if data == "custom":
+            raise CommandError(
+                f"preset {args.preset!r} trains on custom data; pass --data FILE"
+            )
+        args.data = data
+    if args.seed is None:
+        args.seed = seed
+    seed = args.seed
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise CommandError(f"the seed must be a whole number >= 0, got {seed!r}")
+    return settings if getattr(args, "preset", None) else None
 
 
 class ProgressBar:
@@ -254,6 +307,7 @@ def run_train(args) -> int:
     from models.runs import NonFiniteError
 
     configure_torch_threads(args.threads)
+    apply_preset(args)
     out = Path(args.out or f"runs/{args.model}-{Path(args.data).stem}")
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} exists and is not a folder")
@@ -293,6 +347,7 @@ def run_train(args) -> int:
     last = trainer.history.last() or {}
     metrics = {
         "model": args.model,
+        "preset": getattr(args, "preset_name", None),
         "data": dataset.name,
         "steps": trainer.step,
         "seed": trainer.config.seed,

@@ -350,6 +350,21 @@ class RunController(QObject):
         self.run = None
         self._set_state("idle")
 
+    def adopt(self, run: Run) -> None:
+        """Stop the worker and keep ``run`` in place of the current run.
+
+        Start then continues ``run`` from its step, as after Stop.
+
+        Raises
+        ------
+        RuntimeError
+            If the worker does not stop in time; the current run is kept.
+        """
+        if not self.stop():
+            raise RuntimeError("the running worker did not stop; try again")
+        self.run = run
+        self._set_state("stopped")
+
     @Slot(object)
     def _on_worker_created(self, run) -> None:
         if self.sender() is self._worker:
