@@ -1,0 +1,282 @@
+"""Training speed inside the window against a bare PyTorch loop, and the GUI's gaps.
+
+In one process this alternates ``--rounds`` times between two measurements of
+``--chunk`` seconds each:
+
+- *bare*: the GAN's own networks and optimisers stepped in a plain loop (D update,
+  G update, nothing else) on the main thread, with no Qt event processing;
+- *window*: the real ``GanTab`` in an off-screen ``MainWindow`` training the same
+  settings in its worker thread while it draws the live plots and metrics. The
+  tab's run is resumed for each chunk and paused after it.
+
+The ratio is window steps/s over bare steps/s, both summed over all rounds.
+Short alternating chunks share the machine's load, so the ratio is steadier than
+either rate on a busy machine. While the window trains, a 5 ms ``QTimer`` records
+the intervals between its timeouts; an interval much longer than 5 ms is time when
+the GUI thread could not react. The same timer in the idle window first shows
+what the machine's load alone does to the intervals::
+
+    python benchmarks/gui_speed.py --data ring8 --rounds 10 --chunk 2
+    python benchmarks/gui_speed.py --data digits --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from benchmarks.common import machine  # noqa: E402
+
+TIMER_MS = 5
+WARM_UP_S = 2.0
+
+
+class BareLoop:
+    """The GAN's own networks and optimisers stepped in a plain loop.
+
+    The loop does the same tensor work as ``GanTrainer.train_step`` for the
+    options it supports (packing, the R1 penalty, the weight average) but keeps no
+    history, checks nothing and reads no loss back to Python.
+    """
+
+    def __init__(self, config):
+        from models.gan import GanTrainer
+
+        self.config = config
+        self.trainer = GanTrainer(config)
+        for _ in range(20):
+            self.step()
+
+    def step(self) -> None:
+        import torch
+
+        from models.losses import discriminator_loss, generator_loss, gradient_penalty
+
+        config, trainer = self.config, self.trainer
+        netG, netD = trainer.netG, trainer.netD
+        samples = config.batch_size * config.pack
+        gamma = config.r1_gamma
+
+        def pack(x):
+            return x.reshape(-1, config.pack * x.shape[1])
+
+        # Update D.
+        for _ in range(config.d_steps):
+            index = torch.randint(len(trainer.real), (samples,))
+            real = pack(trainer.real[index])
+            with torch.no_grad():
+                fake = pack(netG(trainer._noise(samples)))
+            real.requires_grad_(gamma > 0)
+            real_logits = netD(real)
+            loss = discriminator_loss(real_logits, netD(fake))
+            if gamma > 0:
+                loss = loss + 0.5 * gamma * gradient_penalty(real_logits, real)
+            trainer.optD.zero_grad(set_to_none=True)
+            loss.backward()
+            trainer.optD.step()
+
+        # Update G, then its weight average.
+        fake_logits = netD(pack(netG(trainer._noise(samples))))
+        loss = generator_loss(fake_logits, config.generator_loss)
+        trainer.optG.zero_grad(set_to_none=True)
+        loss.backward()
+        trainer.optG.step()
+        if trainer.netG_ema is not None:
+            with torch.no_grad():
+                for mean, current in zip(
+                    trainer.netG_ema.parameters(), netG.parameters(), strict=True
+                ):
+                    mean.lerp_(current, 1 - config.g_ema)
+
+    def run_for(self, seconds: float) -> tuple[int, float]:
+        """Step for ``seconds``; return the steps done and the seconds taken."""
+        steps = 0
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            self.step()
+            steps += 1
+        return steps, time.perf_counter() - started
+
+
+def run_events(duration: float) -> None:
+    """Run the Qt event loop for ``duration`` seconds."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(duration * 1000), loop.quit)
+    loop.exec()
+
+
+class IntervalRecorder:
+    """Record the intervals between the timeouts of a 5 ms ``QTimer``."""
+
+    def __init__(self):
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.intervals: list[float] = []
+        self._clock = QElapsedTimer()
+        self._clock.start()
+        self._last = 0
+        self._timer = QTimer()
+        self._timer.setInterval(TIMER_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def start(self) -> None:
+        self._last = self._clock.nsecsElapsed()
+        self._timer.start()
+
+    def stop(self) -> dict:
+        """Stop recording; return the p50, p99 and max interval in ms."""
+        self._timer.stop()
+        gaps = np.array(self.intervals)
+        return {
+            "gap_p50_ms": float(np.percentile(gaps, 50)),
+            "gap_p99_ms": float(np.percentile(gaps, 99)),
+            "gap_max_ms": float(gaps.max()),
+            "timer_ticks": len(gaps),
+        }
+
+    def _on_timer_timeout(self) -> None:
+        now = self._clock.nsecsElapsed()
+        self.intervals.append((now - self._last) / 1e6)
+        self._last = now
+
+
+def idle_measurement(seconds: float) -> dict:
+    """Return the timer intervals of the window while nothing trains."""
+    recorder = IntervalRecorder()
+    recorder.start()
+    run_events(seconds)
+    return recorder.stop()
+
+
+def start_window_run(tab, config) -> None:
+    """Start a run of ``config`` in the tab and let it warm up."""
+    from app.gan_tab import form_from_config
+
+    tab.reset()
+    values = form_from_config(config)
+    values["steps"] = 10_000_000
+    tab.form.set_value("data", values.pop("data"))
+    tab.form.set_values(values)
+    tab.start()
+    run_events(WARM_UP_S)
+    if tab.controller.run is None:
+        raise RuntimeError("the GAN tab built no run during the warm-up")
+
+
+def window_chunk(tab, seconds: float) -> tuple[int, float, dict]:
+    """Resume the tab's run for ``seconds``, then pause it.
+
+    Returns the steps done, the seconds they took and the GUI timer intervals.
+    """
+    run = tab.controller.run
+    recorder = IntervalRecorder()
+    recorder.start()
+    start_step, started = run.step, time.perf_counter()
+    tab.controller.pause(False)
+    run_events(seconds)
+    tab.controller.pause(True)
+    steps, elapsed = run.step - start_step, time.perf_counter() - started
+    run_events(0.2)  # Draw the snapshot sent at the pause.
+    recorder.stop()
+    return steps, elapsed, recorder.intervals
+
+
+def interval_summary(intervals) -> dict:
+    gaps = np.asarray(intervals)
+    return {
+        "gap_p50_ms": float(np.percentile(gaps, 50)),
+        "gap_p99_ms": float(np.percentile(gaps, 99)),
+        "gap_max_ms": float(gaps.max()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="ring8", help="data set (default: ring8)")
+    parser.add_argument(
+        "--chunk", type=float, default=2.0, help="seconds of each measurement"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="alternations of bare and window"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch intra-op threads for both (default: the window's choice)",
+    )
+    args = parser.parse_args(argv)
+
+    if args.threads:
+        os.environ["GAN_PLAYGROUND_TORCH_THREADS"] = str(args.threads)
+    import torch
+
+    from app.gan_tab import GanTab
+    from app.gui import make_application
+    from app.main_window import MainWindow
+    from app.threads import configure_torch_threads
+    from models.gan_config import default_config
+
+    threads = configure_torch_threads()
+    config = default_config(args.data)
+    make_application()
+    window = MainWindow(probe_torch=False)
+    window.show()
+    tab = next(t for t in window.tab_instances() if isinstance(t, GanTab))
+    print(json.dumps({"machine": machine(), "data": args.data, "threads": threads}))
+
+    idle = idle_measurement(min(args.chunk * args.rounds / 2, 10.0))
+    print(
+        f"idle window: timer interval p50 {idle['gap_p50_ms']:.1f} ms, "
+        f"p99 {idle['gap_p99_ms']:.1f} ms, max {idle['gap_max_ms']:.1f} ms",
+        flush=True,
+    )
+    bare = BareLoop(config)
+    start_window_run(tab, config)
+    totals = {"bare": [0, 0.0], "window": [0, 0.0]}
+    ratios, intervals = [], []
+    try:
+        for round_index in range(args.rounds):
+            torch.set_num_threads(threads)
+            bare_steps, bare_seconds = bare.run_for(args.chunk)
+            steps, seconds, chunk_intervals = window_chunk(tab, args.chunk)
+            totals["bare"][0] += bare_steps
+            totals["bare"][1] += bare_seconds
+            totals["window"][0] += steps
+            totals["window"][1] += seconds
+            intervals += chunk_intervals
+            ratios.append((steps / seconds) / (bare_steps / bare_seconds))
+            print(
+                f"round {round_index}: bare {bare_steps / bare_seconds:7.1f} steps/s, "
+                f"window {steps / seconds:7.1f} steps/s, ratio {ratios[-1]:.3f}",
+                flush=True,
+            )
+        metrics_shown = tab.metrics_panel.step is not None
+    finally:
+        window.shutdown()
+        window.close()
+    bare_rate = totals["bare"][0] / totals["bare"][1]
+    window_rate = totals["window"][0] / totals["window"][1]
+    gaps = interval_summary(intervals)
+    print(
+        f"{args.data}, {threads} torch thread(s): bare {bare_rate:.1f} steps/s, "
+        f"window {window_rate:.1f} steps/s, ratio {window_rate / bare_rate:.3f} "
+        f"(median of rounds {np.median(ratios):.3f}); GUI timer interval while "
+        f"training p50 {gaps['gap_p50_ms']:.1f} ms, p99 {gaps['gap_p99_ms']:.1f} "
+        f"ms, max {gaps['gap_max_ms']:.1f} ms; metrics shown: {metrics_shown}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
