@@ -1,4 +1,4 @@
-"""What every training tab shares: settings, run controls, captions and metrics.
+"""The base of the training tabs: settings, run controls, captions and metrics.
 
 A subclass describes its settings, builds its run and its views, and draws
 snapshots. This base class owns the ``RunController`` and turns the buttons into
@@ -111,7 +111,13 @@ class TrainingTab(QWidget):
         raise NotImplementedError
 
     def config(self):
-        """Return the validated config of the form's values; raise ValueError."""
+        """Return the validated config of the form's values.
+
+        Raises
+        ------
+        ValueError
+            If a value is invalid.
+        """
         raise NotImplementedError
 
     def default_form_values(self, data: str) -> dict:

@@ -17,7 +17,7 @@ from widgets.style import witness_colormap
 
 @dataclass(frozen=True)
 class FieldView:
-    """Where a snapshot keeps a scalar field over the data space, and how to colour it.
+    """The snapshot keys and colouring of a scalar field over the data space.
 
     Attributes
     ----------

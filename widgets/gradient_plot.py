@@ -7,7 +7,7 @@ import pyqtgraph as pg
 
 from widgets.style import brush, configure_plot
 
-SMALLEST_NORM = 1e-12
+MIN_NORM = 1e-12
 """Gradient norms below this are drawn at it, because a log axis has no 0."""
 
 
@@ -15,8 +15,8 @@ class GradientPlot(pg.PlotWidget):
     """A scatter of ‖∇ loss‖ per generated sample against D(G(z)), on a log y axis.
 
     With the saturating loss log(1 - D(G(z))), the gradient shrinks in proportion
-    to D(G(z)) as D rejects a sample, so those points sink towards the bottom left;
-    the non-saturating -log D(G(z)) keeps its size there.
+    to D(G(z)) as D rejects a sample, so those points sink towards the bottom left.
+    The non-saturating -log D(G(z)) keeps its size there.
 
     Parameters
     ----------
@@ -48,7 +48,7 @@ class GradientPlot(pg.PlotWidget):
     def set_points(self, key: str, d_fake: np.ndarray, norms: np.ndarray) -> None:
         """Draw one set: D(G(z)) on x and the gradient norms on y, both shape (n,)."""
         d_fake = np.asarray(d_fake, dtype=np.float64)
-        norms = np.maximum(np.asarray(norms, dtype=np.float64), SMALLEST_NORM)
+        norms = np.maximum(np.asarray(norms, dtype=np.float64), MIN_NORM)
         finite = np.isfinite(d_fake) & np.isfinite(norms)
         self.items[key].setData(d_fake[finite], norms[finite])
 

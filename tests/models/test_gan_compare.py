@@ -11,6 +11,15 @@ from models.gan_gradients import generator_gradients
 from models.runs import Run
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Run torch on one thread, as the window's worker does on two cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def small_config(data="ring8", **overrides):
     values = dict(steps=6, g_width=16, d_width=16, batch_size=32)
     values.update(overrides)
