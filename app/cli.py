@@ -151,7 +151,11 @@ def _add_screenshot_parser(subparsers) -> None:
         help="tab to show: its title, lower-cased, or a unique part of it such as "
         "mmd (default: gan)",
     )
-    shot.add_argument("--data", default="ring8", help="data set of the tab")
+    shot.add_argument(
+        "--data",
+        help="data set of a training tab (default: ring8), or the target of a "
+        "sampling tab, such as 'gamma(3, 1)' (default: the tab's own)",
+    )
     shot.add_argument(
         "--steps", type=_non_negative_int, default=500, help="steps before the image"
     )

@@ -24,9 +24,12 @@ logger = logging.getLogger(__name__)
 def tab_classes() -> list[type]:
     """Return the tab classes in the order the window shows them."""
     from app.gan_tab import GanTab
+    from app.inverse_tab import InverseTab
+    from app.mh_tab import MetropolisTab
     from app.mmd_tab import MmdTab
+    from app.rejection_tab import RejectionTab
 
-    return [GanTab, MmdTab]
+    return [InverseTab, RejectionTab, MetropolisTab, GanTab, MmdTab]
 
 
 class _TorchProbe(QObject):

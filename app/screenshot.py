@@ -58,6 +58,9 @@ def find_tab(pages: list, name: str):
     name = name.lower()
     if name in titles:
         return titles[name]
+    keys = {getattr(page, "key", None): page for page in pages}
+    if name in keys:
+        return keys[name]
     matches = [title for title in titles if name in title]
     if len(matches) == 1:
         return titles[matches[0]]
@@ -129,6 +132,9 @@ def capture_window(
         values = dict(settings or {})
         if data is not None:
             values["data"] = data
+        # Sampling tabs take --data as their target and --steps as their length.
+        aliases = getattr(page, "setting_aliases", {})
+        values = {aliases.get(key, key): value for key, value in values.items()}
         if "data" in values:
             # The data set first: choosing one loads its default settings.
             try:
@@ -137,7 +143,9 @@ def capture_window(
                 raise CommandError(str(error)) from error
         values.setdefault("seed", seed)
         if steps > 0:
-            values.setdefault("steps", steps)
+            values.setdefault(aliases.get("steps", "steps"), steps)
+        for key, value in getattr(page, "screenshot_settings", {}).items():
+            values.setdefault(key, value)
         apply_settings(page, values)
         window.show()
 

@@ -123,16 +123,22 @@ class RunWorker(QObject):
             self._pending_steps += 1
             self._condition.notify_all()
 
+    def set_max_steps_per_second(self, rate: float | None) -> None:
+        """Change the speed limit of a running worker; None removes it."""
+        with self._condition:
+            self.max_steps_per_second = rate
+            self._condition.notify_all()
+
     def acknowledge(self) -> None:
         """Tell the worker the last snapshot is drawn, so it may send another."""
+        # The wait in the GUI thread's queue counts as drawing time too.
+        self._draw_seconds = time.monotonic() - self._emitted_at
         self._drawn.set()
 
     @property
     def paused(self) -> bool:
         return self._paused
 
-        # The wait in the GUI thread's queue counts as drawing time too.
-        self._draw_seconds = time.monotonic() - self._emitted_at
     # Runs in the worker thread.
 
     def _wait_for_go(self) -> bool:
@@ -190,9 +196,6 @@ class RunWorker(QObject):
         last_emit = time.monotonic()
         rate_start_time, rate_start_step = last_emit, run.step
         rate = 0.0
-        step_period = (
-            1.0 / self.max_steps_per_second if self.max_steps_per_second else 0.0
-        )
         while self._wait_for_go():
             started = time.monotonic()
             single = self._paused
@@ -215,14 +218,18 @@ class RunWorker(QObject):
             ):
                 self._emit(run, rate)
                 last_emit = now
-            if step_period:
-                self._sleep_until(started + step_period)
+            if self.max_steps_per_second:
+                self._sleep_after(started)
 
-    def _sleep_until(self, deadline: float) -> None:
-        # Sleep in a way that a stop or pause request cuts short.
+    def _sleep_after(self, started: float) -> None:
+        # Sleep out the rest of the step period. A stop or pause request cuts the
+        # sleep short, and a new rate takes effect at once.
         with self._condition:
             while not self._stop and not self._paused:
-                remaining = deadline - time.monotonic()
+                rate = self.max_steps_per_second
+                if not rate:
+                    return
+                remaining = started + 1.0 / rate - time.monotonic()
                 if remaining <= 0:
                     return
                 self._condition.wait(remaining)
@@ -318,6 +325,11 @@ class RunController(QObject):
             return
         self._worker.set_paused(paused)
         self._set_state("paused" if paused else "running")
+
+    def set_max_steps_per_second(self, rate: float | None) -> None:
+        """Change the speed limit of the live worker, if there is one."""
+        if self._worker is not None:
+            self._worker.set_max_steps_per_second(rate)
 
     def step(self, run_factory: Callable[[], Run] | None = None) -> None:
         """Do one step: inside the paused worker, or in a short worker of its own."""

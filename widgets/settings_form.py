@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -29,14 +30,15 @@ class Field:
         Name under which ``SettingsForm.values`` returns the value.
     label : str
         Text shown beside the control.
-    kind : {"int", "float", "choice", "bool", "text"}
-        Type of control.
+    kind : {"int", "float", "choice", "editable", "bool", "text"}
+        Type of control. An ``editable`` field is a combo box whose items are
+        examples: the value is whatever text it shows, listed or typed.
     default : Any
         Initial value.
     minimum, maximum : float
         Limits for numbers.
     choices : sequence of str
-        Items of a choice; the value is the item text.
+        Items of a choice or an editable field; the value is the item text.
     decimals : int
         Digits after the point for floats.
     step : float
@@ -75,6 +77,8 @@ class SettingsForm(QWidget):
         super().__init__(parent)
         self.fields = {field.key: field for field in fields}
         self.controls: dict[str, QWidget] = {}
+        self._layouts: dict[str, QFormLayout] = {}
+        self._error_labels: dict[str, QLabel] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         groups: dict[str, QFormLayout] = {}
@@ -87,6 +91,7 @@ class SettingsForm(QWidget):
             control.setToolTip(field.tooltip)
             control.setObjectName(field.key)
             self.controls[field.key] = control
+            self._layouts[field.key] = groups[field.group]
             groups[field.group].addRow(field.label, control)
         layout.addStretch(1)
 
@@ -110,6 +115,21 @@ class SettingsForm(QWidget):
             control.addItems(list(field.choices))
             control.setCurrentText(str(field.default))
             control.currentTextChanged.connect(lambda _v, k=key: self.changed.emit(k))
+        elif field.kind == "editable":
+            control = QComboBox()
+            control.setEditable(True)
+            control.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            # Long examples must not widen the form; the text scrolls instead.
+            control.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            control.setMinimumContentsLength(14)
+            control.addItems(list(field.choices))
+            control.setCurrentText(str(field.default))
+            control.lineEdit().editingFinished.connect(
+                lambda k=key: self.changed.emit(k)
+            )
+            control.activated.connect(lambda _i, k=key: self.changed.emit(k))
         elif field.kind == "bool":
             control = QCheckBox()
             control.setChecked(bool(field.default))
@@ -126,7 +146,7 @@ class SettingsForm(QWidget):
         kind = self.fields[key].kind
         if kind in ("int", "float"):
             return control.value()
-        if kind == "choice":
+        if kind in ("choice", "editable"):
             return control.currentText()
         if kind == "bool":
             return control.isChecked()
@@ -156,6 +176,9 @@ class SettingsForm(QWidget):
                     f"got {value!r}"
                 )
             control.setCurrentText(str(value))
+        elif field.kind == "editable":
+            control.setCurrentText(str(value))
+            control.lineEdit().setCursorPosition(0)
         elif field.kind == "bool":
             control.setChecked(bool(value))
         else:
@@ -166,12 +189,42 @@ class SettingsForm(QWidget):
             self.set_value(key, value)
 
     def set_choices(self, key: str, choices: tuple[str, ...]) -> None:
-        """Replace the items of a choice field, keeping the current one if present."""
+        """Replace the items of a choice field, keeping the current one if present.
+
+        An editable field keeps its current text even when it is not an item.
+        """
         control = self.controls[key]
         current = control.currentText()
         self.fields[key].choices = tuple(choices)
         control.blockSignals(True)
         control.clear()
         control.addItems(list(choices))
-        control.setCurrentText(current if current in choices else choices[0])
+        keep = current in choices or self.fields[key].kind == "editable"
+        control.setCurrentText(current if keep else choices[0])
         control.blockSignals(False)
+
+    def set_field_error(self, key: str, message: str) -> None:
+        """Show a message in red under a field, or hide it when ``message`` is empty.
+
+        The label is created on the first message and then reused.
+        """
+        label = self._error_labels.get(key)
+        if label is None:
+            if not message:
+                return
+            label = QLabel()
+            label.setObjectName(f"{key}_error")
+            label.setWordWrap(True)
+            label.setStyleSheet("color: #b00020;")
+            layout = self._layouts[key]
+            row, _ = layout.getWidgetPosition(self.controls[key])
+            layout.insertRow(row + 1, label)
+            self._error_labels[key] = label
+        label.setText(message)
+        label.setToolTip(message)
+        label.setVisible(bool(message))
+
+    def field_error(self, key: str) -> str:
+        """Return the message shown under a field, or an empty string."""
+        label = self._error_labels.get(key)
+        return label.text() if label is not None and label.isVisibleTo(self) else ""
