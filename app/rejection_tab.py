@@ -28,6 +28,41 @@ MAX_DARTS = 3000
 M_DECIMALS = 4
 
 
+class RateHistory:
+    """The running acceptance rate after each step, thinned to at most ``limit``
+    points by dropping every other point whenever the list grows past it.
+
+    Every snapshot then carries the whole curve, however rarely snapshots come.
+    """
+
+    def __init__(self, limit: int = 2048):
+        self.limit = limit
+        self.stride = 1
+        self.count = 0
+        self.proposed: list[int] = []
+        self.rates: list[float] = []
+
+    def add(self, record: dict) -> None:
+        """Record a step of `models.sampling.rejection.RejectionRun.steps`."""
+        self.count += 1
+        if self.count % self.stride:
+            return
+        self.proposed.append(record["proposed"])
+        self.rates.append(record["accepted"] / record["proposed"])
+        if len(self.proposed) > self.limit:
+            # Entry i belongs to step (i + 1) * stride; keep every second one.
+            self.proposed = self.proposed[1::2]
+            self.rates = self.rates[1::2]
+            self.stride *= 2
+
+    def arrays(self) -> dict:
+        """Return ``rate_proposed`` and ``rate_history`` arrays for a snapshot."""
+        return {
+            "rate_proposed": np.array(self.proposed, dtype=float),
+            "rate_history": np.array(self.rates, dtype=float),
+        }
+
+
 def round_up(value: float, decimals: int = M_DECIMALS) -> float:
     """Round up to ``decimals`` digits, so that a valid M stays valid."""
     scale = 10**decimals
@@ -201,7 +236,8 @@ class RejectionTab(SamplingTab):
                 "chunk_size": chunk,
                 "total": n,
             }
-            return LabelledRun(run, info)
+            history = RateHistory()
+            return LabelledRun(run, info, on_record=history.add, extra=history.arrays)
 
         return build
 
@@ -219,7 +255,6 @@ class RejectionTab(SamplingTab):
         splitter.addWidget(self.dart_view)
         splitter.addWidget(right)
         splitter.setSizes([560, 440])
-        self._rates: list[tuple[int, float]] = []
         return splitter
 
     def idle_caption(self) -> str:
@@ -232,7 +267,6 @@ class RejectionTab(SamplingTab):
         self.dart_view.clear_data()
         self.histogram_view.clear_data()
         self.rate_plot.clear_data()
-        self._rates = []
         self.warning_row.setVisible(False)
 
     def show_snapshot(self, snapshot: dict) -> None:
@@ -253,13 +287,11 @@ class RejectionTab(SamplingTab):
         # Running acceptance rate against 1/M.
         proposed = snapshot["proposed"]
         rate = snapshot["acceptance_rate"]
-        if proposed and (not self._rates or self._rates[-1][0] != proposed):
-            self._rates.append((proposed, rate))
-        if self._rates:
-            x, rates = np.array(self._rates).T
-            self.rate_plot.set_rates(x, rates)
-            if len(self._rates) == 1:
-                self.rate_plot.set_x_limit(snapshot["total"])
+        x, rates = snapshot["rate_proposed"], snapshot["rate_history"]
+        if proposed and (len(x) == 0 or x[-1] != proposed):
+            x, rates = np.append(x, proposed), np.append(rates, rate)
+        self.rate_plot.set_rates(x, rates)
+        self.rate_plot.set_x_limit(snapshot["total"])
         label = f"1/M = {1 / m:.3f}" + ("" if ok else " (invalid: M too small)")
         self.rate_plot.set_reference(1 / m, label)
 

@@ -89,11 +89,21 @@ class LabelledRun:
     """A run whose snapshots also carry fixed entries, such as a proposal's name.
 
     It follows the `models.runs.Run` protocol by passing everything to ``run``.
+    ``on_record`` sees every record that ``steps`` yields, and ``extra`` returns
+    more snapshot entries; both are called in the worker thread.
     """
 
-    def __init__(self, run, info: Mapping[str, Any]):
+    def __init__(
+        self,
+        run,
+        info: Mapping[str, Any],
+        on_record: Callable[[dict], None] | None = None,
+        extra: Callable[[], dict] | None = None,
+    ):
         self.run = run
         self.info = dict(info)
+        self._on_record = on_record
+        self._extra = extra
 
     @property
     def total_steps(self) -> int | None:
@@ -104,11 +114,16 @@ class LabelledRun:
         return self.run.step
 
     def steps(self):
-        return self.run.steps()
+        for record in self.run.steps():
+            if self._on_record is not None:
+                self._on_record(record)
+            yield record
 
     def snapshot(self) -> dict:
         snapshot = self.run.snapshot()
         snapshot.update(self.info)
+        if self._extra is not None:
+            snapshot.update(self._extra())
         return snapshot
 
 

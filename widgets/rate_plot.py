@@ -9,6 +9,9 @@ from PySide6.QtCore import Qt
 from widgets.plot_helpers import simplify_axes
 from widgets.style import ACCEPT_COLOR, NEUTRAL_COLOR, configure_plot, pen
 
+# Curves of at most this many points get a symbol on each point.
+MAX_SYMBOLS = 60
+
 
 class AcceptanceRatePlot(pg.PlotWidget):
     """Observed acceptance rate over the proposals made, on a fixed [0, 1] axis.
@@ -24,14 +27,13 @@ class AcceptanceRatePlot(pg.PlotWidget):
         simplify_axes(self.plot_item)
         self.plot_item.setYRange(0, 1, padding=0.02)
         self.plot_item.enableAutoRange(axis="y", enable=False)
-        # Symbols keep a run with a single snapshot visible.
         self.curve = self.plot_item.plot(
             pen=pen(ACCEPT_COLOR, 2.5),
-            symbol="o",
             symbolSize=5,
             symbolPen=None,
             symbolBrush=ACCEPT_COLOR,
         )
+        self._x_limit: float | None = None
         self.reference = pg.InfiniteLine(
             angle=0,
             pen=pen(NEUTRAL_COLOR, 2, Qt.PenStyle.DashLine),
@@ -49,7 +51,9 @@ class AcceptanceRatePlot(pg.PlotWidget):
         if len(x) == 0:
             self.curve.setData([], [])
             return
-        self.curve.setData(x, rates, connect="finite")
+        # Symbols keep a short curve, even a single point, visible.
+        symbol = "o" if len(x) <= MAX_SYMBOLS else None
+        self.curve.setData(x, rates, connect="finite", symbol=symbol)
 
     def set_reference(self, value: float | None, label: str = "") -> None:
         """Show a horizontal line at ``value`` with a label, or hide it for None."""
@@ -63,8 +67,11 @@ class AcceptanceRatePlot(pg.PlotWidget):
 
     def set_x_limit(self, high: float) -> None:
         """Fix the x axis to [0, high], such as the number of proposals in a run."""
-        self.plot_item.setXRange(0, high, padding=0.02)
+        if high != self._x_limit:
+            self._x_limit = high
+            self.plot_item.setXRange(0, high, padding=0.02)
 
     def clear_data(self) -> None:
         self.curve.setData([], [])
         self.reference.setVisible(False)
+        self._x_limit = None

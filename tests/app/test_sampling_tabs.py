@@ -109,6 +109,8 @@ def test_start_draws_snapshots(qtbot, main_window, key, values):
         assert _curve_points(tab.dart_view.envelope) == 400, "envelope drawn"
         assert not tab.warning_row.isVisible(), "a computed M needs no warning"
         assert "1/M" in tab.caption.text(), tab.caption.text()
+        rates = _curve_points(tab.rate_plot.curve)
+        assert rates == 50, f"a rate after each of the 50 steps, got {rates}"
     else:
         assert tab.chain_view.image.image is not None, "2-D target as a heat map"
         assert tab.chain_view.image.image.shape == (120, 120), "grid of the run"
@@ -443,3 +445,18 @@ def test_screenshot_finds_tab_by_key(tmp_path):
         "mh", tmp_path / "mh.png", data="donut(2, 0.3)", steps=1000, size=(900, 600)
     )
     assert out.exists() and out.stat().st_size > 10_000, "a PNG should be written"
+
+
+def test_rate_history_thins_evenly():
+    from app.rejection_tab import RateHistory
+
+    history = RateHistory(limit=8)
+    for step in range(1, 101):
+        history.add({"proposed": 10 * step, "accepted": 5 * step})
+    arrays = history.arrays()
+    proposed = arrays["rate_proposed"]
+    assert len(proposed) <= 8, f"at most 8 points should be kept, got {len(proposed)}"
+    steps = proposed / 10
+    assert np.all(steps % history.stride == 0), f"uneven thinning: {steps}"
+    assert np.all(np.diff(steps) == history.stride), f"gaps in the history: {steps}"
+    assert np.allclose(arrays["rate_history"], 0.5), "rates should be accepted/proposed"
