@@ -28,7 +28,7 @@ class GradientPlot(pg.PlotWidget):
         super().__init__(parent, background="w")
         plot = self.getPlotItem()
         configure_plot(
-            plot, "Generator gradient per sample", "D(G(z))", "‖∇ₓ loss‖, x = G(z)"
+            plot, "Generator gradient per sample", "D(G(z))", "‖∇ loss‖ at G(z)"
         )
         plot.setLogMode(y=True)
         plot.setXRange(0, 1, padding=0.02)

@@ -85,7 +85,8 @@ class HistoryPlot(pg.GraphicsLayoutWidget):
                 plot = self.addPlot(row=index, col=0)
             configure_plot(plot, panel.title, "step", panel.y_label)
             if len(panel.curves) > 1:
-                plot.addLegend(offset=(-10, 10))
+                # A light backing keeps the legend readable over the curves.
+                plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 200))
             if panel.log_y:
                 plot.setLogMode(y=True)
             if panel.y_range is not None:
