@@ -50,11 +50,11 @@ def _finite_rows(points: np.ndarray) -> np.ndarray:
 class ChainView(SampleHistogramView):
     """The chains of a Metropolis-Hastings run drawn over their target.
 
-    In 2-D the target is a heat map of its log density with three contours, and
-    the view shows the recent kept draws, the latest path of each displayed chain,
-    the latest proposals (green accepted, red crosses rejected) and each chain's
-    current state. In 1-D it is the histogram of kept draws against the target
-    density, with proposals and current states marked on the density curve.
+    In 2-D the target is a heat map of its log density with three contours. Over
+    it the view shows the recent kept draws, the latest path of each displayed
+    chain, the latest proposals (green accepted, red crosses rejected) and each
+    chain's current state. In 1-D it is the histogram of kept draws against the
+    target density, with proposals and current states marked on the density curve.
     Call `set_dimension` before drawing a new target.
     """
 
