@@ -461,3 +461,21 @@ def test_rate_history_thins_evenly():
     assert np.all(steps % history.stride == 0), f"uneven thinning: {steps}"
     assert np.all(np.diff(steps) == history.stride), f"gaps in the history: {steps}"
     assert np.allclose(arrays["rate_history"], 0.5), "rates should be accepted/proposed"
+
+
+@pytest.mark.parametrize("key", ["inverse", "rejection", "mh"])
+def test_repeated_runs_add_no_items(qtbot, main_window, key):
+    from pyqtgraph import GraphicsView
+
+    tab = _tab(main_window, key)
+    values = {"mode": "bulk", tab.count_key: 1000}
+    if key == "mh":
+        values["burn_in"] = 100
+    _run_to_end(qtbot, tab, **values)
+    views = tab.views.findChildren(GraphicsView)
+    before = [len(view.scene().items()) for view in views]
+    for seed in (1, 2, 3):
+        tab.form.set_value("seed", seed)
+        _run_to_end(qtbot, tab)
+    after = [len(view.scene().items()) for view in views]
+    assert after == before, f"scene items grew from {before} to {after}"
