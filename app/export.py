@@ -83,7 +83,7 @@ def _plain(text: str | None) -> str:
 def export_plot(plot: pg.PlotItem, path, scale: float = 2.0) -> Path:
     """Write a plot as PNG (``scale`` times its size on screen), SVG or CSV.
 
-    The format follows the suffix. CSV holds the x and y columns of every curve
+    The format follows the suffix. CSV contains the x and y columns of every curve
     and scatter; heat maps and images have no CSV form.
 
     Raises
@@ -101,8 +101,7 @@ def export_plot(plot: pg.PlotItem, path, scale: float = 2.0) -> Path:
             image = exporter.export(toBytes=True)
             atomic_write_bytes(path, _png_bytes(image))
         elif suffix == ".svg":
-            exporter = exporters.SVGExporter(plot)
-            atomic_write_bytes(path, bytes(exporter.export(toBytes=True)))
+            atomic_write_bytes(path, _svg_bytes(plot))
         elif suffix == ".csv":
             _export_plot_csv(plot, path)
         else:
@@ -114,6 +113,40 @@ def export_plot(plot: pg.PlotItem, path, scale: float = 2.0) -> Path:
         raise ExportError(f"cannot write {path}: {error}") from error
     logger.info("exported plot %r to %s", _plot_title(plot), path)
     return path
+
+
+def _svg_bytes(plot: pg.PlotItem) -> bytes:
+    try:
+        return bytes(exporters.SVGExporter(plot).export(toBytes=True))
+    except ValueError:
+        # NOTE: pyqtgraph 0.14.0's SVGExporter cannot parse the path data that Qt
+        # 6.11 writes, so Qt renders the SVG itself; upstream report:
+        # https://github.com/pyqtgraph/pyqtgraph/issues/3485
+        logger.info("pyqtgraph's SVG export failed; using QSvgGenerator", exc_info=True)
+        return _qt_svg_bytes(plot)
+
+
+def _qt_svg_bytes(plot: pg.PlotItem) -> bytes:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    source = plot.sceneBoundingRect()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(source.size().toSize())
+    generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+    generator.setTitle(_plot_title(plot) or "plot")
+    painter = QPainter(generator)
+    try:
+        plot.scene().render(
+            painter, QRectF(0, 0, source.width(), source.height()), source
+        )
+    finally:
+        painter.end()
+    return bytes(buffer.data())
 
 
 def _export_plot_csv(plot: pg.PlotItem, path: Path) -> None:
@@ -260,17 +293,26 @@ class GifRecorder:
         now = self.clock()
         if self._last_time is not None and now - self._last_time < self.min_interval_s:
             return False
-        offered = self._offered
-        self._offered += 1
-        if offered % self.stride:
+        if not self._take_next():
             return False
         self._last_time = now
-        image = widget.grab().toImage()
-        self.add_image(image)
+        self._store(widget.grab().toImage())
         return True
 
-    def add_image(self, image: QImage) -> None:
-        """Store a QImage as the next frame, thinning the frames when full."""
+    def add_image(self, image: QImage) -> bool:
+        """Offer a QImage as the next frame; return whether it was kept."""
+        if not self._take_next():
+            return False
+        self._store(image)
+        return True
+
+    def _take_next(self) -> bool:
+        # Keep every stride-th offered frame; grabbing the others is skipped.
+        offered = self._offered
+        self._offered += 1
+        return offered % self.stride == 0
+
+    def _store(self, image: QImage) -> None:
         from PIL import Image
 
         if image.width() > self.max_width:

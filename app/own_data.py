@@ -14,7 +14,7 @@ from widgets.draw_canvas import DrawCanvas
 logger = logging.getLogger(__name__)
 
 MIN_DRAWN_POINTS = 10
-"""Fewest drawn points that a GAN may train on."""
+"""Minimum number of drawn points that a GAN may train on."""
 
 
 def load_data_path(path) -> Dataset:

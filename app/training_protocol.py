@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QScrollArea,
+    QWidget,
+)
 
 from app.formulas import formulas_for
 from app.presets import check_setting_types
@@ -88,13 +94,25 @@ class TrainingProtocolMixin:
         self.phase_rate_box.setToolTip(
             "Phases per second that Start plays in slow motion"
         )
-        layout = self.controls.layout()
-        index = layout.indexOf(self.controls.reset_button) + 1
+        layout, index = self._options_row()
         layout.insertWidget(index, self.slow_motion_box)
         layout.insertWidget(index + 1, self.phase_rate_box)
         self.options["slow_motion"] = self.slow_motion_box
         self.slow_motion_box.toggled.connect(self._on_slow_motion_box_toggled)
         self.phase_rate_box.valueChanged.connect(self._on_phase_rate_box_changed)
+
+    def _options_row(self):
+        """Return the layout of the tab's option check boxes and the index after
+        them, or the run controls' row when the tab has no options."""
+        for box in self.options.values():
+            parent = box.parentWidget()
+            for layout in [parent.layout(), *parent.layout().findChildren(QHBoxLayout)]:
+                index = layout.indexOf(box) if layout is not None else -1
+                if index >= 0:
+                    last = max(layout.indexOf(b) for b in self.options.values())
+                    return layout, last + 1
+        layout = self.controls.layout()
+        return layout, layout.indexOf(self.controls.reset_button) + 1
 
     # Protocol: settings and formulas.
 
@@ -469,7 +487,7 @@ class TrainingProtocolMixin:
         else:
             self.controller.adopt(trainer)
             for view in self._arrow_views():
-                view.set_arrows_visible(self._arrows_wanted())
+                view.set_arrows_visible(self._gradient_arrows_on())
         if was_running:
             self.start()
 
@@ -478,7 +496,7 @@ class TrainingProtocolMixin:
         points = getattr(data_view, "points", None)
         return [points] if points is not None and hasattr(points, "set_arrows") else []
 
-    def _arrows_wanted(self) -> bool:
+    def _gradient_arrows_on(self) -> bool:
         box = self.options.get("gradient_arrows")
         return box is not None and box.isChecked()
 
@@ -494,7 +512,7 @@ class TrainingProtocolMixin:
                 view.set_arrows(moves["starts"], moves["vectors"])
                 view.set_arrows_visible(True)
             else:
-                view.set_arrows_visible(self._arrows_wanted())
+                view.set_arrows_visible(self._gradient_arrows_on())
 
 
 def _checkpoint_data(config_path: Path) -> str | None:

@@ -1,9 +1,9 @@
 """The window's menus, docks and shortcuts for presets, presenter mode and files.
 
-:class:`WindowMenus` adds to a ``MainWindow``: the File, Run, View and Presets
-menus, a Preset strip with the loaded demonstration's explanation, a Formulas panel
-with the current tab's formulas, presenter mode, export, GIF recording, recent files
-and the settings remembered between sessions. It talks to tabs only through the
+:class:`WindowMenus` adds the File, Run, View and Presets menus to a ``MainWindow``.
+It also adds a strip with the loaded demonstration's explanation, a panel with the
+current tab's formulas, presenter mode, export, GIF recording, recent files and the
+settings remembered between sessions. It talks to tabs only through the
 protocol of ``app.tab_protocol``; features a tab does not implement are disabled for
 it.
 """
@@ -46,6 +46,7 @@ from widgets.presentation import PresentationStyle
 logger = logging.getLogger(__name__)
 
 FORMULA_PT = 13.0
+FORMULA_DOCK_WIDTH = 400
 PRESENTER_FORMULA_PT = 22.0
 
 
@@ -103,12 +104,16 @@ class WindowMenus(QObject):
 
         # One formula view per tab, made when the tab is first shown.
         self.formula_stack = QStackedWidget()
-        self.formula_stack.setMinimumWidth(380)
         self.formula_views: dict[int, FormulaView] = {}
         self.formula_dock = QDockWidget("Formulas", window)
         self.formula_dock.setObjectName("formulas")
         self.formula_dock.setWidget(self.formula_stack)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.formula_dock)
+        # A starting width, not a minimum: small screens may narrow the panel,
+        # whose formulas then scroll.
+        window.resizeDocks(
+            [self.formula_dock], [FORMULA_DOCK_WIDTH], Qt.Orientation.Horizontal
+        )
 
     def _action(self, menu, text, slot, shortcuts=(), tip="", checkable=False):
         action = QAction(text, self.window)
@@ -127,6 +132,8 @@ class WindowMenus(QObject):
 
     def _build_file_menu(self) -> None:
         menu = self.window.menuBar().addMenu("&File")
+
+        # Presets.
         self.open_preset_action = self._action(
             menu, "Open preset…", self._on_open_preset, ["Ctrl+O"]
         )
@@ -137,6 +144,8 @@ class WindowMenus(QObject):
             ["Ctrl+S"],
             "Save the current tab's settings and seed as a TOML preset",
         )
+
+        # Own data.
         menu.addSeparator()
         self.load_data_action = self._action(
             menu,
@@ -159,6 +168,8 @@ class WindowMenus(QObject):
             ["Ctrl+D"],
             "Draw a 2-D distribution with the mouse and train on it",
         )
+
+        # Checkpoints.
         menu.addSeparator()
         self.load_checkpoint_action = self._action(
             menu,
@@ -174,6 +185,8 @@ class WindowMenus(QObject):
             [],
             "Save weights, optimiser and random state of the current run",
         )
+
+        # Export and recording.
         menu.addSeparator()
         self.export_menu = menu.addMenu("Export plot")
         self.export_menu.aboutToShow.connect(self._fill_export_menu)
@@ -199,6 +212,8 @@ class WindowMenus(QObject):
             "Record the data view on every drawn step; untick to save the GIF",
             checkable=True,
         )
+
+        # Recent files and quitting.
         menu.addSeparator()
         self.recent_menu = menu.addMenu("Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -302,9 +317,11 @@ class WindowMenus(QObject):
         """Load the next (offset 1) or previous (-1) shipped preset, wrapping around."""
         if not self.presets:
             return
-        start = (
-            self.preset_index if self.preset_index >= 0 else (-1 if offset > 0 else 0)
-        )
+        if self.preset_index >= 0:
+            start = self.preset_index
+        else:
+            # Before any preset, N starts at the first and Page Up at the last.
+            start = -1 if offset > 0 else 0
         self.preset_index = (start + offset) % len(self.presets)
         self.load_preset(self.presets[self.preset_index])
 
@@ -554,6 +571,8 @@ class WindowMenus(QObject):
         settings = self.settings
         if settings is None:
             return
+
+        # The window first, then each tab, then which tab is shown.
         geometry = settings.value("window/geometry")
         if geometry is not None:
             self.window.restoreGeometry(geometry)
@@ -561,13 +580,14 @@ class WindowMenus(QObject):
         if state is not None:
             self.window.restoreState(state)
         self._last_dir = str(settings.value("window/last_dir", "") or "")
+
         for tab in self._tabs():
             if not implements_protocol(tab):
                 continue
             values = load_tab_settings(settings, tab_key(tab))
             if values is None:
                 continue
-            # Own data is not stored, so its settings fall back to the defaults.
+            # Own data are not stored, so their settings apply to the default data.
             if values.get("data") == "custom":
                 values.pop("data")
             try:
@@ -576,6 +596,7 @@ class WindowMenus(QObject):
                 logger.warning(
                     "stored settings of the %s tab not restored: %s", tab.title, error
                 )
+
         last = settings.value("window/tab")
         for tab in self._tabs():
             if tab_key(tab) == last:

@@ -1,4 +1,4 @@
-"""What the window remembers between sessions: geometry, tab, parameters, recent files.
+"""Settings kept between sessions: geometry, tab, parameters and recent files.
 
 Everything lives in one INI file, ``settings.ini`` in ``app.logs.user_data_dir()``
 (for example ``~/.local/share/gan-playground`` on Linux), read and written through
