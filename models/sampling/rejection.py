@@ -59,6 +59,14 @@ class Proposal:
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
+    def sample_into(self, out: np.ndarray, rng: np.random.Generator) -> None:
+        """Fill ``out`` with draws, taking the same random numbers as `sample`."""
+        out[...] = self.sample(len(out), rng)
+
+    def logpdf_into(self, x: np.ndarray, out: np.ndarray) -> None:
+        """Write log q(x) into ``out``, a float64 array of x's shape other than x."""
+        np.copyto(out, self.logpdf(x))
+
     def central_range(self) -> tuple[float, float]:
         """Interval that holds nearly all of the proposal's mass, for grids."""
         return self.loc - 6 * self.scale, self.loc + 6 * self.scale
@@ -96,10 +104,22 @@ class UniformProposal(Proposal):
         return np.where(inside, self._log_density, -np.inf)
 
     def sample(self, n, rng):
-        x = rng.random(n)
-        x *= self.high - self.low
-        x += self.low
+        x = np.empty(n)
+        self.sample_into(x, rng)
         return x
+
+    def sample_into(self, out, rng):
+        rng.random(out=out)
+        out *= self.high - self.low
+        out += self.low
+
+    def logpdf_into(self, x, out):
+        # Written as "not inside", so that NaN is outside, as in logpdf.
+        out.fill(self._log_density)
+        outside = np.greater_equal(x, self.low)
+        outside &= np.less_equal(x, self.high)
+        np.logical_not(outside, out=outside)
+        out[outside] = -np.inf
 
     def central_range(self):
         return self.low, self.high
@@ -118,11 +138,23 @@ class NormalProposal(Proposal):
         z = (np.asarray(x, dtype=float) - self.loc) / self.scale
         return -0.5 * (z * z) - self._log_norm
 
+    def logpdf_into(self, x, out):
+        # The same operations as logpdf, in place, so the results are identical.
+        np.subtract(x, self.loc, out=out)
+        out /= self.scale
+        out *= out
+        out *= -0.5
+        out -= self._log_norm
+
     def sample(self, n, rng):
-        x = rng.standard_normal(n)
-        x *= self.scale
-        x += self.loc
+        x = np.empty(n)
+        self.sample_into(x, rng)
         return x
+
+    def sample_into(self, out, rng):
+        rng.standard_normal(out=out)
+        out *= self.scale
+        out += self.loc
 
 
 class LaplaceProposal(Proposal):
@@ -139,19 +171,33 @@ class LaplaceProposal(Proposal):
             self._log_norm
         )
 
+    def logpdf_into(self, x, out):
+        np.subtract(x, self.loc, out=out)
+        np.abs(out, out=out)
+        np.negative(out, out=out)
+        out /= self.scale
+        out -= self._log_norm
+
     def sample(self, n, rng):
-        # An exponential with a random sign, several times faster than rng.laplace.
-        # The signs come from random bytes, eight per byte.
-        x = rng.standard_exponential(n)
-        bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8))
-        signs = bits[:n].astype(float)
-        signs -= 0.5
-        np.copysign(x, signs, out=x)
-        if self.scale != 1:
-            x *= self.scale
-        if self.loc != 0:
-            x += self.loc
+        x = np.empty(n)
+        self.sample_into(x, rng)
         return x
+
+    def sample_into(self, out, rng):
+        # An exponential with a random sign, several times faster than rng.laplace.
+        # The signs come from random bytes, eight per byte, as +1 or -1 in int8,
+        # which numpy converts in small chunks instead of a full float array.
+        n = len(out)
+        rng.standard_exponential(out=out)
+        bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8))
+        signs = bits[:n].view(np.int8)
+        signs *= 2
+        signs -= 1
+        out *= signs
+        if self.scale != 1:
+            out *= self.scale
+        if self.loc != 0:
+            out += self.loc
 
     def central_range(self):
         return self.loc - 12 * self.scale, self.loc + 12 * self.scale
@@ -170,15 +216,27 @@ class CauchyProposal(Proposal):
         z = (np.asarray(x, dtype=float) - self.loc) / self.scale
         return -np.log1p(z * z) - self._log_norm
 
+    def logpdf_into(self, x, out):
+        np.subtract(x, self.loc, out=out)
+        out /= self.scale
+        out *= out
+        np.log1p(out, out=out)
+        np.negative(out, out=out)
+        out -= self._log_norm
+
     def sample(self, n, rng):
-        # Inversion, tan(pi (u - 1/2)), is faster than rng.standard_cauchy.
-        x = rng.random(n)
-        x -= 0.5
-        x *= math.pi
-        np.tan(x, out=x)
-        x *= self.scale
-        x += self.loc
+        x = np.empty(n)
+        self.sample_into(x, rng)
         return x
+
+    def sample_into(self, out, rng):
+        # Inversion, tan(pi (u - 1/2)), is faster than rng.standard_cauchy.
+        rng.random(out=out)
+        out -= 0.5
+        out *= math.pi
+        np.tan(out, out=out)
+        out *= self.scale
+        out += self.loc
 
     def central_range(self):
         return self.loc - 30 * self.scale, self.loc + 30 * self.scale
@@ -531,16 +589,38 @@ class RejectionSampler:
         out = np.empty(n)
         have = proposed = 0
         rate = min(1.0, 1 / self.m)
+
+        # Work arrays are allocated once and reused by every batch, because fresh
+        # arrays of this size cost page faults on each allocation. The batches
+        # take the same random numbers as repeated calls of `propose` would.
+        size = int(min(self.batch_size, n / rate * 1.05 + 64))
+        x_buffer, exponential_buffer, threshold_buffer = np.empty((3, size))
+        accepted_buffer = np.empty(size, dtype=bool)
+        target, proposal = self.target, self.proposal
         while have < n:
             size = int(min(self.batch_size, (n - have) / rate * 1.05 + 64))
-            x, _, accepted = self._throw(size, rng)
-            kept = x[accepted]
-            if have + len(kept) >= n:
-                last = np.flatnonzero(accepted)[n - have - 1]
-                out[have:] = kept[: n - have]
-                return out, proposed + int(last) + 1
-            out[have : have + len(kept)] = kept
-            have += len(kept)
+            x = x_buffer[:size]
+            exponential = exponential_buffer[:size]
+            threshold = threshold_buffer[:size]
+            accepted = accepted_buffer[:size]
+
+            # Propose, then accept where -log u >= log q + log M - log p.
+            proposal.sample_into(x, rng)
+            rng.standard_exponential(out=exponential)
+            proposal.logpdf_into(x, threshold)
+            threshold += self._log_m
+            with np.errstate(invalid="ignore"):
+                threshold -= target.logpdf(x)
+            np.greater_equal(exponential, threshold, out=accepted)
+
+            # Copy the accepted darts straight into the output.
+            count = int(np.count_nonzero(accepted))
+            if have + count >= n:
+                index = np.flatnonzero(accepted)[: n - have]
+                out[have:] = x[index]
+                return out, proposed + int(index[-1]) + 1
+            np.compress(accepted, x, out=out[have : have + count])
+            have += count
             proposed += size
         return out, proposed
 

@@ -230,3 +230,51 @@ def test_run_step_mode_one_dart_per_step():
     snapshot = run.snapshot()
     assert snapshot["darts_x"][-1] == records[-1]["x"], "last dart"
     assert snapshot["darts_accepted"][-1] == records[-1]["dart_accepted"], "flag"
+
+
+@pytest.mark.parametrize(
+    "proposal",
+    [
+        UniformProposal(-1, 2),
+        NormalProposal(1, 2),
+        LaplaceProposal(-1, 0.5),
+        CauchyProposal(2, 3),
+    ],
+    ids=lambda proposal: proposal.name,
+)
+def test_into_methods_match_plain_ones(proposal):
+    x = np.array([-np.inf, -3, -1e-300, 0, 0.5, 1, 2, 7, np.inf, np.nan])
+    written = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        expected = proposal.logpdf(x)
+        proposal.logpdf_into(x, written)
+    assert np.array_equal(written, expected, equal_nan=True), (
+        f"logpdf_into {written} differs from logpdf {expected}"
+    )
+    drawn = np.empty(1001)
+    proposal.sample_into(drawn, np.random.default_rng(5))
+    plain = proposal.sample(1001, np.random.default_rng(5))
+    assert np.array_equal(drawn, plain), "sample_into should take the same numbers"
+
+
+def test_sample_counted_matches_thrown_darts():
+    # The batched sampler must keep exactly the darts that `propose` accepts,
+    # in order, when both see the same random numbers.
+    target = parse_target("gamma(3, 1)")
+    sampler = RejectionSampler(target, make_proposal("cauchy", target))
+    sampler.batch_size = 4096
+    n = 10_000
+    samples, used = sampler.sample_counted(n, np.random.default_rng(9))
+
+    rng = np.random.default_rng(9)
+    kept, thrown = [], 0
+    rate = 1 / sampler.m
+    while sum(len(k) for k in kept) < n:
+        have = sum(len(k) for k in kept)
+        size = int(min(sampler.batch_size, (n - have) / rate * 1.05 + 64))
+        x, _, accepted = sampler.propose(size, rng)
+        kept.append(x[accepted])
+        thrown += size
+    reference = np.concatenate(kept)[:n]
+    assert np.array_equal(samples, reference), "batched and plain darts differ"
+    assert used <= thrown, f"{used} darts counted, only {thrown} thrown"
