@@ -67,12 +67,16 @@ class PointView(pg.PlotWidget):
         )
         self.colorbar.setImageItem(self.field, insert_in=plot)
 
+        # Real points are drawn above generated ones, small and translucent, so a
+        # mode that the generator covers still shows where the data lie.
         self.real = pg.ScatterPlotItem(
-            size=4, pen=None, brush=brush(REAL_COLOR, 110), name="real"
+            size=5, pen=None, brush=brush(REAL_COLOR, 150), name="real"
         )
         self.generated = pg.ScatterPlotItem(
-            size=5, pen=None, brush=brush(FAKE_COLOR, 200), name="generated"
+            size=5, pen=None, brush=brush(FAKE_COLOR, 170), name="generated"
         )
+        self.real.setZValue(2)
+        self.generated.setZValue(1)
         plot.addItem(self.real)
         plot.addItem(self.generated)
 
