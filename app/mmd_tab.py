@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.training_protocol import TrainingProtocolMixin
 from app.training_tab import TrainingTab
 from models.datasets import DATASET_NAMES, Dataset
 from models.gan_config import LR_SCHEDULES, NOISE_KINDS
@@ -286,7 +287,7 @@ def with_moving_average(history: dict[str, np.ndarray]) -> dict[str, np.ndarray]
     return {**history, "mmd2_mean": mean}
 
 
-class MmdTab(TrainingTab):
+class MmdTab(TrainingProtocolMixin, TrainingTab):
     """Train a generator directly, by minimising MMD² to the data, and watch it.
 
     Signals
@@ -299,6 +300,7 @@ class MmdTab(TrainingTab):
 
     title = "Direct (MMD)"
     run_label = "MMD training"
+    key = "mmd"
 
     # Settings.
 
@@ -313,6 +315,17 @@ class MmdTab(TrainingTab):
 
     def default_form_values(self, data: str) -> dict:
         return form_from_config(default_mmd_config(data))
+
+    def default_config_for(self, data: str) -> MmdConfig:
+        return default_mmd_config(data)
+
+    def form_values(self, config: MmdConfig) -> dict:
+        return form_from_config(config)
+
+    def trainer_class(self) -> type:
+        from models.mmd import MmdTrainer
+
+        return MmdTrainer
 
     def run_factory(self, config: MmdConfig, dataset: Dataset | None):
         return lambda: build_mmd_trainer(config, dataset)

@@ -246,7 +246,8 @@ def check_setting_types(
     """Check that every key is known and every value has its default's type.
 
     Integers are accepted for floats; booleans are never accepted for numbers. A
-    list default requires a list of the same length with values of its items' type.
+    list default requires a non-empty list whose values have the type of the
+    default's first item; the length is left to the caller's own checks.
 
     Raises
     ------
@@ -279,9 +280,7 @@ def _check_type(key: str, value: Any, default: Any) -> None:
         if not isinstance(value, str):
             raise ValueError(f"{key} must be text, got {value!r}")
     elif isinstance(default, (list, tuple)):
-        if not isinstance(value, (list, tuple)) or len(value) != len(default):
-            raise ValueError(
-                f"{key} must be a list of {len(default)} values, got {value!r}"
-            )
-        for index, (item, item_default) in enumerate(zip(value, default, strict=True)):
-            _check_type(f"{key}[{index}]", item, item_default)
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(f"{key} must be a list of values, got {value!r}")
+        for index, item in enumerate(value):
+            _check_type(f"{key}[{index}]", item, default[0])

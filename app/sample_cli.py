@@ -68,7 +68,14 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
     parser._negative_number_matcher = _NEGATIVE_NUMBER
     parser.add_argument("method", choices=METHODS, help="sampling method")
 
-    source = parser.add_mutually_exclusive_group(required=True)
+    parser.add_argument(
+        "--preset",
+        metavar="NAME_OR_FILE",
+        help="take the target and settings of a sampling tab's preset (a shipped "
+        "name such as mh-step-good, or a .toml file); options given here win",
+    )
+    # Not required by argparse: a --preset may name the target instead.
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--target", metavar="SPEC", help=f"named target. {TARGET_HELP}")
     source.add_argument(
         "--density",
@@ -132,10 +139,9 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument(
         "--n",
         type=int,
-        default=10_000,
         metavar="N",
         help="number of samples to save; for mh, kept draws summed over chains "
-        "(default 10000)",
+        "(default 10000, or the preset's inverse samples or mh kept draws)",
     )
     run.add_argument(
         "--chains", type=int, metavar="C", help="mh: number of chains (default 4)"
@@ -184,6 +190,11 @@ def run_sample(args: argparse.Namespace) -> int:
     returns 2 without writing any file.
     """
     try:
+        from app.sample_presets import apply_sample_preset
+
+        apply_sample_preset(args)
+        if args.target is None and args.density is None and args.cdf is None:
+            raise _UsageError("give --target, --density or --cdf, or a --preset")
         paths = _output_paths(args)
         _check_options(args)
         summary, samples = _sample(args)

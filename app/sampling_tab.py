@@ -183,6 +183,22 @@ def ks_summary(statistic: float, n: int) -> str:
     return text
 
 
+def _check_setting_type(title: str, field: Field, value: Any) -> None:
+    """Raise ValueError naming the setting when a value has the wrong type."""
+    if field.kind == "bool":
+        valid, expected = isinstance(value, bool), "true or false"
+    elif field.kind == "int":
+        valid = isinstance(value, int) and not isinstance(value, bool)
+        expected = "a whole number"
+    elif field.kind == "float":
+        valid = isinstance(value, (int, float)) and not isinstance(value, bool)
+        expected = "a number"
+    else:
+        valid, expected = isinstance(value, str), "text"
+    if not valid:
+        raise ValueError(f"{title}: {field.key} must be {expected}, got {value!r}")
+
+
 class SamplingTab(QWidget):
     """Base class of a tab that samples a target and draws the samples live.
 
@@ -326,6 +342,7 @@ class SamplingTab(QWidget):
             field = self.form.fields.get(key)
             if field is None:
                 raise ValueError(f"{self.title}: unknown setting {key!r}")
+            _check_setting_type(self.title, field, value)
             if field.kind in ("int", "float"):
                 number = float(value)
                 if not field.minimum <= number <= field.maximum:
@@ -358,6 +375,15 @@ class SamplingTab(QWidget):
     def set_controls_visible(self, visible: bool) -> None:
         """Hide or show the settings column, for a lecture projector."""
         self.settings_scroll.setVisible(visible)
+
+    def frame_widget(self) -> QWidget:
+        """Return the views, which a GIF recording of the window grabs."""
+        return self.views
+
+    @property
+    def frame_drawn(self):
+        """Signal sent after each snapshot; this tab draws it before other slots."""
+        return self.controller.progressed
 
     def _on_form_changed(self, key: str) -> None:
         if key == "kind":

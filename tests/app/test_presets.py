@@ -313,3 +313,147 @@ def test_loss_preset_saturating_stalls_early():
     assert distance["non-saturating"] < distance["saturating"], (
         f"the non-saturating samples get closer to the modes: {distance}"
     )
+
+
+SAMPLING_PRESETS = [
+    preset
+    for preset in shipped_presets()
+    if preset.tab in ("inverse", "rejection", "mh")
+]
+
+
+@pytest.mark.parametrize("preset", SAMPLING_PRESETS, ids=lambda p: p.name)
+def test_sampling_preset_loads_in_window(main_window, preset):
+    assert main_window.menus.load_preset(preset), main_window.error_label.text()
+    tab = main_window.tabs.currentWidget()
+    assert tab.key == preset.tab, f"the {preset.tab} tab should be shown"
+    settings = tab.settings()
+    for key, value in preset.settings.items():
+        assert settings[key] == pytest.approx(value), f"{key} should be {value}"
+
+
+def _sample(main_window, name: str, **overrides) -> dict:
+    """Run a sampling preset to its end in the test's thread; return the snapshot.
+
+    Bulk mode draws the same samples in fewer, larger steps than animate mode.
+    """
+    preset = find_preset(name)
+    tab = main_window.menus._tab_for_key(preset.tab)
+    tab.apply_settings({**preset.settings, "mode": "bulk", **overrides})
+    run = tab._factory()()
+    for _ in run.steps():
+        pass
+    return run.snapshot()
+
+
+def test_inverse_preset_inverts_numerically(main_window):
+    snapshot = _sample(main_window, "inverse-no-closed-form")
+    assert snapshot["method"] == "numerical inversion", snapshot["method"]
+    scaled = snapshot["ks_statistic"] * np.sqrt(snapshot["n"])
+    # 1.63 is the 1 % critical value of sqrt(n) D, the Kolmogorov distribution.
+    assert scaled < 1.63, f"the samples should follow F: sqrt(n) D = {scaled:.2f}"
+
+
+def test_rejection_preset_clips_density(main_window):
+    clipped = _sample(main_window, "rejection-envelope-too-small")
+    assert not clipped["envelope_ok"], "the hand-set M should be flagged"
+    assert clipped["m_required"] > 1.9 * clipped["m"], "M is about half the need"
+    scaled = clipped["ks_statistic"] * np.sqrt(clipped["accepted"])
+    assert scaled > 1.63, f"KS should reject the clipped samples: {scaled:.2f}"
+
+    fixed = _sample(main_window, "rejection-envelope-too-small", m_mode="computed")
+    assert fixed["envelope_ok"], "the computed M should cover p"
+    scaled = fixed["ks_statistic"] * np.sqrt(fixed["accepted"])
+    assert scaled < 1.63, f"with the computed M the samples follow p: {scaled:.2f}"
+
+
+def test_mh_step_presets_show_tradeoff(main_window):
+    results = {
+        size: _sample(main_window, f"mh-step-{size}")
+        for size in ("tiny", "good", "huge")
+    }
+    rate = {size: results[size]["acceptance_rate"] for size in results}
+    ess = {size: float(np.min(results[size]["ess"])) for size in results}
+    rhat = {size: float(np.max(results[size]["rhat"])) for size in results}
+    assert rate["tiny"] > 0.9, f"a tiny step accepts almost all: {rate}"
+    assert 0.3 < rate["good"] < 0.7, f"a good step accepts about half: {rate}"
+    assert rate["huge"] < 0.1, f"a huge step rejects almost all: {rate}"
+    assert ess["good"] > 5 * ess["huge"], f"the good step mixes best: {ess}"
+    assert ess["good"] > 50 * ess["tiny"], f"the tiny step barely moves: {ess}"
+    assert rhat["tiny"] > 1.2, f"tiny-step chains have not mixed: {rhat}"
+    assert rhat["good"] < 1.05, f"good-step chains agree: {rhat}"
+
+
+def test_sample_command_uses_mh_preset(tmp_path, capsys):
+    from app.cli import main
+
+    out = tmp_path / "chain.npy"
+    code = main(["sample", "mh", "--preset", "mh-step-huge", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["chains"] == 4, "the preset's chains are used"
+    assert summary["n"] == 4 * 2700, "kept draws: 4 chains x (3000 - 300)"
+    assert summary["acceptance_rate"] < 0.1, "the huge step is used"
+    assert len(np.load(out)) == 4 * 2700, "every kept draw is written"
+
+
+def test_sample_command_preset_clips_rejection(tmp_path, capsys):
+    from app.cli import main
+
+    out = tmp_path / "clipped.csv"
+    code = main(
+        ["sample", "rejection", "--preset", "rejection-envelope-too-small"]
+        + ["--n", "2000", "--out", str(out)]
+    )
+    assert code == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary["m"] == pytest.approx(2.9), "the hand-set M is used"
+    assert not summary["envelope_ok"], "and flagged as too small"
+    assert "too small" in captured.err, "with a warning on stderr"
+    assert summary["n"] == 2000, "--n on the command line wins"
+
+
+def test_sample_command_options_override_preset(tmp_path, capsys):
+    from app.cli import main
+
+    out = tmp_path / "x.npy"
+    code = main(
+        ["sample", "inverse", "--preset", "inverse-no-closed-form"]
+        + ["--target", "exponential(1)", "--n", "50", "--seed", "3", "--out", str(out)]
+    )
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["target"].startswith("exponential"), "--target wins"
+    assert summary["seed"] == 3, "--seed wins"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["inverse", "--preset", "mh-step-good"], "not for 'sample inverse'"),
+        (["mh", "--preset", "no-such-preset"], "no preset named"),
+        (["mh"], "give --target, --density or --cdf, or a --preset"),
+    ],
+)
+def test_sample_command_rejects_bad_preset(tmp_path, capsys, arguments, expected):
+    from app.cli import main
+
+    out = tmp_path / "never.npy"
+    assert main(["sample", *arguments, "--out", str(out)]) == 2, "exit status 2"
+    assert expected in capsys.readouterr().err, "the message says why"
+    assert not out.exists(), "no file is written"
+
+
+def test_every_tab_implements_protocol(main_window):
+    from app.tab_protocol import missing_members
+
+    for tab in main_window.tab_instances():
+        assert not missing_members(tab), f"{tab.title} lacks {missing_members(tab)}"
+        assert tab.formulas(), f"{tab.title} should show its formulas"
+        before = tab.settings()
+        tab.apply_settings(before)
+        assert tab.settings() == before, f"{tab.title}: settings should round-trip"
+        with pytest.raises(ValueError, match="no_such_setting"):
+            tab.apply_settings({"no_such_setting": 1})
+        assert tab.settings() == before, f"{tab.title}: a bad key changes nothing"
