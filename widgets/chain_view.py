@@ -95,6 +95,7 @@ class ChainView(SampleHistogramView):
             plot.addItem(item)
         plot.addItem(self.states)
         self.dim = 0
+        self._density_map: tuple[np.ndarray, ...] | None = None
         self._density_x = np.empty(0)
         self._density_y = np.empty(0)
         self.set_dimension(1)
@@ -113,6 +114,9 @@ class ChainView(SampleHistogramView):
         self.histogram.setVisible(not two)
         self.density.setVisible(not two)
         plot.setAspectLocked(two)
+        # Over a heat map with contours a grid adds clutter, and painting it
+        # costs more than the chains do.
+        plot.showGrid(x=not two, y=not two, alpha=0.2)
         plot.setLabel("left", "y" if two else "density")
 
         # Rebuild the legend for the items now shown.
@@ -131,10 +135,20 @@ class ChainView(SampleHistogramView):
     def set_density_map(
         self, x: np.ndarray, y: np.ndarray, log_density: np.ndarray
     ) -> None:
-        """Draw log_density[j, i] at (x[i], y[j]) and frame the grid."""
+        """Draw log_density[j, i] at (x[i], y[j]) and frame the grid.
+
+        Drawing the same map again does nothing, which spares a new run of the
+        same target the contour tracing.
+        """
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         relative = relative_log_density(log_density)
+        drawn = self._density_map
+        if drawn is not None and all(
+            np.array_equal(a, b) for a, b in zip(drawn, (x, y, relative), strict=True)
+        ):
+            return
+        self._density_map = (x, y, relative)
         self.image.setImage(relative, levels=(LOG_FLOOR, 0.0), autoLevels=False)
         for curve in self.contours:
             curve.setData(relative)
