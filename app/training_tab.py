@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -80,9 +81,17 @@ class TrainingTab(QWidget):
         self.controls = RunControls()
         self.caption = QLabel()
         self.caption.setWordWrap(True)
+        self.restore_button = QPushButton("Restore last good weights")
+        self.restore_button.setToolTip(
+            "Go back to the last kept step whose weights were all finite (a copy is "
+            "kept every 100 steps). Start then repeats the same steps, so lower the "
+            "learning rate in a new run, or save or export this model."
+        )
+        self.restore_button.hide()
         self.metrics_panel = MetricsPanel()
         self.right = QVBoxLayout()
         self.right.addWidget(self.controls)
+        self.right.addWidget(self.restore_button)
         self.right.addWidget(self.caption)
         self.right.addWidget(self.metrics_panel)
         self.right.addWidget(self.build_views(), stretch=1)
@@ -97,6 +106,7 @@ class TrainingTab(QWidget):
         self.controls.step_requested.connect(self.step)
         self.controls.stop_requested.connect(self.stop)
         self.controls.reset_requested.connect(self.reset)
+        self.restore_button.clicked.connect(self._on_restore_button_clicked)
         self.controller.state_changed.connect(self._on_controller_state_changed)
         self.controller.progressed.connect(self._on_controller_progressed)
         self.controller.failed.connect(self._on_controller_failed)
@@ -225,6 +235,7 @@ class TrainingTab(QWidget):
         if run is not None and run is self.controller.run:
             if run.step >= run.total_steps:
                 run.total_steps = run.step + self.config().steps
+        self.restore_button.hide()
         self.controller.start(factory)
         self.status_message.emit("Training…")
 
@@ -243,6 +254,7 @@ class TrainingTab(QWidget):
 
     def reset(self) -> None:
         self.controller.reset()
+        self.restore_button.hide()
         self._settings_changed = False
         self.clear_views()
         self.metrics_panel.clear_data()
@@ -280,6 +292,70 @@ class TrainingTab(QWidget):
 
     def _on_controller_failed(self, message: str) -> None:
         self.error_occurred.emit(f"{self.run_label} stopped: {message}")
+        if self._restorable() is not None:
+            self.restore_button.show()
+
+    # Restoring finite weights.
+
+    def _restorable(self):
+        """Return the run or trainer that can restore kept weights, or None."""
+        run = self.controller.run
+        target = getattr(run, "trainer", run)
+        return target if hasattr(target, "restore_last_good") else None
+
+    def restore_last_good_weights(self) -> int:
+        """Return the stopped run to its last kept finite weights and redraw it.
+
+        Returns the step the run is back at.
+
+        Raises
+        ------
+        ValueError
+            If the run is still going, there is no run, or it kept no weights.
+        """
+        if self.controller.busy:
+            raise ValueError("stop the run before restoring its weights")
+        target = self._restorable()
+        if target is None:
+            raise ValueError("there is no run whose weights could be restored")
+        step = target.restore_last_good()
+        run = self.controller.run
+        if run is not target:
+            # A slow-motion run is rebuilt, so that no half-done step remains.
+            self.controller.adopt(type(run)(target))
+            run = self.controller.run
+        self.restore_button.hide()
+        self._draw_restored(run, target)
+        logger.info("%s restored to step %s", self.run_label, step)
+        self.status_message.emit(
+            f"Restored the weights of step {step}. Start repeats the same steps; "
+            "to avoid the failure, lower the learning rate in a new run."
+        )
+        return step
+
+    def _draw_restored(self, run, target) -> None:
+        # Draw without the live metrics, which are slow on the GUI thread.
+        trainers = list(getattr(target, "trainers", {"": target}).values())
+        metrics = [trainer.live_metrics for trainer in trainers]
+        for trainer in trainers:
+            trainer.live_metrics = None
+        try:
+            snapshot = run.snapshot()
+        finally:
+            for trainer, live_metrics in zip(trainers, metrics, strict=True):
+                trainer.live_metrics = live_metrics
+        self.clear_views()
+        self.metrics_panel.clear_data()
+        # Sent through the controller's signal, so every view and recorder gets it.
+        self.controller.progressed.emit(
+            Progress(run.step, run.total_steps, 0.0, snapshot)
+        )
+
+    def _on_restore_button_clicked(self) -> None:
+        try:
+            self.restore_last_good_weights()
+        except (ValueError, FloatingPointError) as error:
+            self.error_occurred.emit(f"Weights not restored: {error}")
 
     def latest_generated(self) -> np.ndarray | None:
         """Return the run's generated samples, or None while it runs or is absent."""

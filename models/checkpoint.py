@@ -135,3 +135,68 @@ def load_checkpoint(folder: Path, kind: str | None = None) -> tuple[dict, dict]:
                 f"{weights_path} holds NaN or infinite values in {name}"
             )
     return description, tensors
+
+
+def check_optimizer_tensors(
+    tensors: dict, prefix: str, optimizer: torch.optim.Optimizer
+) -> None:
+    """Check the saved moments of one optimiser against its parameters.
+
+    Keys look like ``optG.3.exp_avg``: the prefix, the parameter's index in the
+    optimiser and the name of the state entry.
+
+    Raises
+    ------
+    ValueError
+        If an index is not a parameter of the optimiser, or a moment's shape
+        differs from its parameter's shape.
+    """
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    for key, value in tensors.items():
+        if not key.startswith(prefix + "."):
+            continue
+        parts = key.split(".", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise ValueError(f"checkpoint tensor {key} is not an optimiser entry")
+        index, name = int(parts[1]), parts[2]
+        if index >= len(parameters):
+            raise ValueError(
+                f"checkpoint tensor {key} belongs to parameter {index}, but the "
+                f"optimiser has {len(parameters)}"
+            )
+        expected = tuple(parameters[index].shape)
+        if name != "step" and tuple(value.shape) != expected:
+            raise ValueError(
+                f"checkpoint tensor {key} has shape {tuple(value.shape)}, its "
+                f"parameter has {expected}"
+            )
+
+
+def restore_progress(
+    trainer, step, rng_state: torch.Tensor | None, history: torch.Tensor | None
+) -> None:
+    """Set a loaded trainer's step, RNG state and history from a checkpoint.
+
+    Raises
+    ------
+    ValueError
+        If the step is not a whole number >= 0, the RNG state is not a valid
+        ``torch.Generator`` state, or the history has the wrong number of columns.
+    """
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"step must be a whole number >= 0, got {step!r}")
+    columns = len(trainer.history.columns)
+    if history is not None and (history.ndim != 2 or history.shape[1] != columns):
+        raise ValueError(
+            f"history has shape {tuple(history.shape)}; expected (rows, {columns})"
+        )
+    if rng_state is not None:
+        try:
+            trainer.generator.set_state(rng_state.to(torch.uint8))
+        except RuntimeError as error:
+            raise ValueError(f"the saved RNG state is invalid: {error}") from error
+    trainer.step = step
+    trainer.total_steps = max(trainer.config.steps, step)
+    if history is not None:
+        for row in history.numpy():
+            trainer.history.append(*row)

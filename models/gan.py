@@ -21,6 +21,7 @@ from models.datasets import Dataset, make_dataset
 from models.gan_config import GanConfig, default_config  # noqa: F401 (re-exported)
 from models.gan_gradients import generator_gradients
 from models.history import History
+from models.last_good import LastGoodState
 from models.losses import discriminator_loss, generator_loss, gradient_penalty
 from models.networks import mlp, sample_noise, spectral_normalise
 from models.runs import NonFiniteError
@@ -43,6 +44,17 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("CUDA was requested but torch finds no CUDA device; use cpu")
     return torch.device(name)
+
+
+def check_generated(samples: np.ndarray, step: int) -> np.ndarray:
+    """Return samples unchanged, or raise NonFiniteError if one is NaN or infinite."""
+    if not np.isfinite(samples).all():
+        raise NonFiniteError(
+            f"the generated samples became NaN or infinite at step {step}; "
+            "Restore last good weights goes back to a model that worked. "
+            "Try a smaller learning rate."
+        )
+    return samples
 
 
 class GanTrainer:
@@ -126,6 +138,8 @@ class GanTrainer:
             view_size = 64 if self.dataset.is_image else 1000
         self.fixed_noise = self._noise(view_size)
         self._view_grid = self._make_view_grid()
+        self.last_good = LastGoodState()
+        self.last_good.update(self)
 
     def _init_weights(self, net: nn.Module) -> None:
         # Draw initial weights from the run's generator, not torch's global one.
@@ -254,7 +268,21 @@ class GanTrainer:
             "d_fake": torch.sigmoid(fake_logits.detach()).mean().item(),
         }
         self.history.append(*record.values())
+        self.last_good.update(self)
         return record
+
+    def restore_last_good(self) -> int:
+        """Go back to the last kept step with finite weights and return that step.
+
+        Weights, Adam moments, the RNG state and the history return to that step,
+        so continuing with the same settings repeats the same steps.
+
+        Raises
+        ------
+        ValueError
+            If no finite weights were kept.
+        """
+        return self.last_good.restore(self)
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -331,7 +359,7 @@ class GanTrainer:
             "total_steps": self.total_steps,
             "history": self.history.as_dict(),
             "last": self.history.last(),
-            "generated": self.generate(),
+            "generated": check_generated(self.generate(), self.step),
             "gradients": generator_gradients(self),
         }
         if self.live_metrics is not None:
@@ -399,6 +427,10 @@ class GanTrainer:
                     f"checkpoint tensor {name} has shape {tuple(value.shape)}, "
                     f"this architecture needs {tuple(expected[name].shape)}"
                 )
+        from models.checkpoint import check_optimizer_tensors
+
+        for prefix, opt in (("optG", self.optG), ("optD", self.optD)):
+            check_optimizer_tensors(tensors, prefix, opt)
         for prefix, module in self._modules_by_prefix():
             state = {
                 key[len(prefix) + 1 :]: value.to(self.device)
@@ -442,7 +474,11 @@ class GanTrainer:
         models.checkpoint.CheckpointError
             If the checkpoint is unreadable or does not fit its own settings.
         """
-        from models.checkpoint import CheckpointError, load_checkpoint
+        from models.checkpoint import (
+            CheckpointError,
+            load_checkpoint,
+            restore_progress,
+        )
 
         description, tensors = load_checkpoint(folder, kind="gan")
         try:
@@ -458,13 +494,8 @@ class GanTrainer:
             rng_state = tensors.pop("rng_state", None)
             history = tensors.pop("history", None)
             trainer.load_state_dict(tensors)
+            restore_progress(trainer, description.get("step"), rng_state, history)
         except (ValueError, TypeError, KeyError, RuntimeError) as error:
             raise CheckpointError(f"cannot load {folder}: {error}") from error
-        trainer.step = int(description["step"])
-        trainer.total_steps = max(config.steps, trainer.step)
-        if rng_state is not None:
-            trainer.generator.set_state(rng_state.to(torch.uint8))
-        if history is not None and history.ndim == 2:
-            for row in history.numpy():
-                trainer.history.append(*row)
+        trainer.last_good.update(trainer, force=True)
         return trainer

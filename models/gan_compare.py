@@ -81,6 +81,22 @@ class LossComparison:
                 kind: trainer.history.last() for kind, trainer in self.trainers.items()
             }
 
+    def restore_last_good(self) -> int:
+        """Return each GAN to its last kept finite weights; return the earlier step.
+
+        Both trainers keep copies at the same steps, so they normally return to the
+        same one. If one skipped a copy because its weights were not finite, the
+        other waits in ``steps`` until both are in lockstep again.
+
+        Raises
+        ------
+        ValueError
+            If a trainer has no finite weights kept.
+        """
+        steps = [trainer.restore_last_good() for trainer in self.trainers.values()]
+        self.step = min(steps)
+        return self.step
+
     def generate(self, n: int | None = None) -> np.ndarray:
         """Return samples of the non-saturating generator, like ``GanTrainer``."""
         return self.trainers["non-saturating"].generate(n)

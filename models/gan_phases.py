@@ -188,6 +188,7 @@ class PhasedGanRun:
             "d_fake": self._d_record["d_fake"],
         }
         trainer.history.append(*record.values())
+        trainer.last_good.update(trainer)
 
         before = self._view_points
         self._moves = self._arrows(before, moved)

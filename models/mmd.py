@@ -29,8 +29,9 @@ import torch
 from torch import nn
 
 from models.datasets import Dataset, make_dataset
-from models.gan import resolve_device
+from models.gan import check_generated, resolve_device
 from models.history import History
+from models.last_good import LastGoodState
 from models.mmd_config import MmdConfig, default_mmd_config  # noqa: F401 (re-exported)
 from models.networks import mlp, sample_noise
 from models.runs import NonFiniteError
@@ -269,6 +270,8 @@ class MmdTrainer:
         with torch.no_grad():
             pooled = torch.cat([self.netG(self._witness_noise), self._witness_real])
             self.bandwidths = self._bandwidths(pooled)
+        self.last_good = LastGoodState(extra_attributes=("bandwidths",))
+        self.last_good.update(self)
 
     def _init_weights(self, net: nn.Module) -> None:
         # Draw initial weights from the run's generator, not torch's global one, with
@@ -378,7 +381,21 @@ class MmdTrainer:
             "bandwidth": float(bandwidths[0]) * self.data_scale,
         }
         self.history.append(*record.values())
+        self.last_good.update(self)
         return record
+
+    def restore_last_good(self) -> int:
+        """Go back to the last kept step with finite weights and return that step.
+
+        Weights, Adam moments, bandwidths, the RNG state and the history return to
+        that step, so continuing with the same settings repeats the same steps.
+
+        Raises
+        ------
+        ValueError
+            If no finite weights were kept.
+        """
+        return self.last_good.restore(self)
 
     def _check_finite(self, quantity: str, value: torch.Tensor) -> None:
         if not torch.isfinite(value):
@@ -448,7 +465,7 @@ class MmdTrainer:
             "total_steps": self.total_steps,
             "history": self.history.as_dict(),
             "last": self.history.last(),
-            "generated": self.generate(),
+            "generated": check_generated(self.generate(), self.step),
             "bandwidths": [float(b) * self.data_scale for b in self.bandwidths],
         }
         if self.live_metrics is not None:
@@ -538,6 +555,9 @@ class MmdTrainer:
                     f"{tuple(tensors[name].shape)}, this architecture needs "
                     f"{tuple(value.shape)}"
                 )
+        from models.checkpoint import check_optimizer_tensors
+
+        check_optimizer_tensors(tensors, "optG", self.optG)
         self.netG.load_state_dict(
             {name[2:]: tensors[name].to(self.device) for name in expected}
         )
@@ -578,7 +598,11 @@ class MmdTrainer:
             If the checkpoint is unreadable, of another kind, or does not fit its
             own settings.
         """
-        from models.checkpoint import CheckpointError, load_checkpoint
+        from models.checkpoint import (
+            CheckpointError,
+            load_checkpoint,
+            restore_progress,
+        )
 
         description, tensors = load_checkpoint(folder, kind="mmd")
         try:
@@ -595,15 +619,10 @@ class MmdTrainer:
             history = tensors.pop("history", None)
             bandwidths = tensors.pop("bandwidths", None)
             trainer.load_state_dict(tensors)
+            restore_progress(trainer, description.get("step"), rng_state, history)
         except (ValueError, TypeError, KeyError, RuntimeError) as error:
             raise CheckpointError(f"cannot load {folder}: {error}") from error
-        trainer.step = int(description["step"])
-        trainer.total_steps = max(config.steps, trainer.step)
-        if rng_state is not None:
-            trainer.generator.set_state(rng_state.to(torch.uint8))
         if bandwidths is not None and bandwidths.ndim == 1 and len(bandwidths):
             trainer.bandwidths = bandwidths.to(trainer.device, torch.float32)
-        if history is not None and history.ndim == 2:
-            for row in history.numpy():
-                trainer.history.append(*row)
+        trainer.last_good.update(trainer, force=True)
         return trainer

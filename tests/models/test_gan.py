@@ -190,8 +190,18 @@ def test_broken_checkpoints_are_rejected(tmp_path):
             (path / "config.json").write_text(config_text)
         return path
 
+    def changed_weights(**replacements):
+        from safetensors.torch import load, save
+
+        tensors = load(weights)
+        tensors.update(replacements)
+        return save(tensors)
+
+    trainer_tensors = trainer.state_dict()
+    nan_weight = torch.full_like(trainer_tensors["G.0.weight"], float("nan"))
     wrong_kind = dict(description, kind="mmd")
     wide = dict(description, config=dict(description["config"], g_width=64))
+    no_step = {key: value for key, value in description.items() if key != "step"}
     cases = {
         "truncated": folder("truncated", weights[: len(weights) // 2]),
         "garbage": folder("garbage", b"\x00not safetensors" * 10),
@@ -203,7 +213,28 @@ def test_broken_checkpoints_are_rejected(tmp_path):
         "other kind": folder("otherkind", weights, json.dumps(wrong_kind)),
         "other architecture": folder("wide", weights, json.dumps(wide)),
         "missing folder": tmp_path / "absent",
+        "nan weights": folder("nan", changed_weights(**{"G.0.weight": nan_weight})),
+        "no step": folder("nostep", weights, json.dumps(no_step)),
+        "text step": folder(
+            "textstep", weights, json.dumps(dict(description, step="5"))
+        ),
+        "negative step": folder(
+            "negstep", weights, json.dumps(dict(description, step=-3))
+        ),
+        "bad rng state": folder(
+            "badrng", changed_weights(rng_state=torch.zeros(3, dtype=torch.uint8))
+        ),
+        "history columns": folder(
+            "history", changed_weights(history=torch.zeros(4, 2, dtype=torch.float64))
+        ),
+        "moment shape": folder(
+            "moment", changed_weights(**{"optG.0.exp_avg": torch.zeros(2, 2)})
+        ),
+        "moment index": folder(
+            "momentindex", changed_weights(**{"optG.99.exp_avg": torch.zeros(2)})
+        ),
     }
+    assert len(cases) >= 10, f"only {len(cases)} broken checkpoints"
     for name, path in cases.items():
         with pytest.raises(CheckpointError):
             GanTrainer.load(path)
