@@ -191,6 +191,10 @@ class TrainingTab(QWidget):
             self.form.blockSignals(False)
             if self.controller.run is None:
                 self._load_dataset()
+        elif key == "seed" and self.controller.run is None:
+            # The seed also draws the toy data sets, so the same seed must give
+            # the same data whether it was typed before or after a Reset.
+            self._load_dataset()
         self.mark_settings_changed()
 
     def data_label(self) -> str:
