@@ -336,7 +336,8 @@ class SamplingTab(QWidget):
         Raises
         ------
         ValueError
-            For an unknown key or a value out of range; nothing changes then.
+            For an unknown key, a value out of range or an invalid target;
+            nothing changes then.
         """
         for key, value in values.items():
             field = self.form.fields.get(key)
@@ -355,6 +356,13 @@ class SamplingTab(QWidget):
                     f"{self.title}: {key} must be one of {', '.join(field.choices)}, "
                     f"got {value!r}"
                 )
+        # A typed target or domain is compiled now, so that a bad one is rejected
+        # before anything changes. With only a kind, the tab picks an example.
+        if any(key in values for key in TARGET_KEYS if key != "kind"):
+            try:
+                check_target({**self.form.values(), **values}, allow_2d=self.allow_2d)
+            except ValueError as error:
+                raise ValueError(f"{self.title}: invalid target: {error}") from None
         self.form.blockSignals(True)
         try:
             if "kind" in values:

@@ -328,14 +328,25 @@ def run_train(args) -> int:
         for record in trainer.steps():
             progress.update(trainer.step, record)
     except NonFiniteError as error:
-        failure = str(error)
+        # The weights may already give NaN on the next forward pass, so go back to
+        # the last kept finite ones before writing anything.
+        restored = trainer.restore_last_good()
+        failure = f"{error} Wrote the weights of step {restored}."
     except KeyboardInterrupt:
         failure = f"interrupted at step {trainer.step}"
     finally:
         progress.close()
     wall_seconds = time.perf_counter() - started
 
-    # Write results; weights are those of the last finite step.
+    try:
+        return _write_results(args, trainer, out, wall_seconds, first_step, failure)
+    except OSError as error:
+        raise CommandError(f"writing the results to {out} failed: {error}") from error
+
+
+def _write_results(args, trainer, out, wall_seconds, first_step, failure) -> int:
+    """Write samples, plots, history, metrics and the checkpoint; return the exit
+    code. Each file is replaced atomically, so a failure leaves whole files."""
     dataset = trainer.dataset
     n = IMAGE_SAMPLES if dataset.is_image else POINT_SAMPLES
     samples = trainer.generate(n).astype(np.float32)

@@ -67,12 +67,27 @@ def save_checkpoint(
         Weights and optimiser state.
     extra : dict, optional
         More JSON-serialisable facts (wall time, history length).
+
+    Raises
+    ------
+    CheckpointError
+        If a floating-point tensor contains NaN or infinite values.
+    OSError
+        If the folder or a file cannot be written.
     """
     from safetensors.torch import save
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     tensors = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
+    # load_checkpoint rejects such a file, so writing it would replace a good
+    # checkpoint with one that cannot be read back.
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(
+                f"{name} contains NaN or infinite values, so nothing was saved; "
+                "restore the last good weights first"
+            )
+    folder.mkdir(parents=True, exist_ok=True)
     description = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,

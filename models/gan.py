@@ -46,13 +46,12 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def check_generated(samples: np.ndarray, step: int) -> np.ndarray:
+def check_generated(trainer, samples: np.ndarray) -> np.ndarray:
     """Return samples unchanged, or raise NonFiniteError if one is NaN or infinite."""
     if not np.isfinite(samples).all():
         raise NonFiniteError(
-            f"the generated samples became NaN or infinite at step {step}; "
-            "Restore last good weights goes back to a model that worked. "
-            "Try a smaller learning rate."
+            f"the generated samples became NaN or infinite at step {trainer.step}. "
+            f"{trainer.last_good.describe()} Try a smaller learning rate."
         )
     return samples
 
@@ -302,9 +301,8 @@ class GanTrainer:
     def _check_finite(self, which: str, loss: torch.Tensor) -> None:
         if not torch.isfinite(loss):
             raise NonFiniteError(
-                f"the {which} loss became {loss.item()} at step {self.step + 1}; "
-                "training stopped with the weights of step "
-                f"{self.step}. Try a smaller learning rate."
+                f"the {which} loss became {loss.item()} at step {self.step + 1}. "
+                f"{self.last_good.describe()} Try a smaller learning rate."
             )
 
     def steps(self):
@@ -359,7 +357,7 @@ class GanTrainer:
             "total_steps": self.total_steps,
             "history": self.history.as_dict(),
             "last": self.history.last(),
-            "generated": check_generated(self.generate(), self.step),
+            "generated": check_generated(self, self.generate()),
             "gradients": generator_gradients(self),
         }
         if self.live_metrics is not None:

@@ -78,6 +78,12 @@ class LastGoodState:
         self.step = trainer.step
         return True
 
+    def describe(self) -> str:
+        """Return a sentence that names the step of the kept weights, for messages."""
+        if self.step is None:
+            return "No finite weights were kept."
+        return f"The last finite weights kept are those of step {self.step}."
+
     def restore(self, trainer) -> int:
         """Put the copied state back into the trainer and return its step.
 

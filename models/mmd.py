@@ -400,9 +400,8 @@ class MmdTrainer:
     def _check_finite(self, quantity: str, value: torch.Tensor) -> None:
         if not torch.isfinite(value):
             raise NonFiniteError(
-                f"the {quantity} became {value.item()} at step {self.step + 1}; "
-                "training stopped with the weights of step "
-                f"{self.step}. Try a smaller learning rate."
+                f"the {quantity} became {value.item()} at step {self.step + 1}. "
+                f"{self.last_good.describe()} Try a smaller learning rate."
             )
 
     def steps(self):
@@ -465,7 +464,7 @@ class MmdTrainer:
             "total_steps": self.total_steps,
             "history": self.history.as_dict(),
             "last": self.history.last(),
-            "generated": check_generated(self.generate(), self.step),
+            "generated": check_generated(self, self.generate()),
             "bandwidths": [float(b) * self.data_scale for b in self.bandwidths],
         }
         if self.live_metrics is not None:
