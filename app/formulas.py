@@ -13,9 +13,13 @@ from widgets.formula_view import Formula
 GAN_FORMULAS = (
     Formula(
         "Minimax objective",
-        r"$\min_G\ \max_D\ V(D,G) = \mathbb{E}_{x\sim p_{\mathrm{data}}}"
-        r"[\log D(x)] + \mathbb{E}_{z\sim p_z}[\log(1 - D(G(z)))]$",
+        r"$\min_G\ \max_D\ V(D, G)$",
         "D tries to tell real x from generated G(z); G tries to fool it.",
+    ),
+    Formula(
+        "Value of the game",
+        r"$V(D, G) = \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]$",
+        "x is drawn from the data, z from the noise distribution p_z.",
     ),
     Formula(
         "Discriminator loss",

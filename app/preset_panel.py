@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from app.presets import Preset
@@ -57,12 +57,32 @@ class PresetPanel(QWidget):
                 "explanation appears here."
             )
             self.combo.setCurrentIndex(0)
+            self._fit_explanation()
             return
         index = self.combo.findData(preset.name)
         self.combo.setCurrentIndex(index if index >= 0 else 0)
         self.explanation.setText(
             f"<b>{html.escape(preset.title)}.</b> {html.escape(preset.explanation)}"
         )
+        self._fit_explanation()
+
+    def _fit_explanation(self) -> None:
+        # A word-wrapped label in a dock gets no height for its wrapped lines by
+        # itself, so ask for the height that its current width needs.
+        width = self.explanation.width()
+        if width > 0:
+            height = self.explanation.heightForWidth(width)
+            self.explanation.setMinimumHeight(max(height, 0))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_explanation()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # A new font (presenter mode) changes the wrapped height too.
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_explanation()
 
     def _on_combo_activated(self, index: int) -> None:
         if index <= 0:

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 FORMULA_PT = 13.0
 FORMULA_DOCK_WIDTH = 400
+PRESENTER_FORMULA_DOCK_WIDTH = 560
 PRESENTER_FORMULA_PT = 22.0
 
 
@@ -540,6 +541,8 @@ class WindowMenus(QObject):
         size = PRESENTER_FORMULA_PT if on else FORMULA_PT
         for view in self.formula_views.values():
             view.set_font_size(size)
+        width = PRESENTER_FORMULA_DOCK_WIDTH if on else FORMULA_DOCK_WIDTH
+        self.window.resizeDocks([self.formula_dock], [width], Qt.Orientation.Horizontal)
         self.window.show_status(
             "Presenter mode: F5 or Ctrl+P leaves it, F11 full screen, Ctrl+H hides "
             "the controls, N next demonstration."

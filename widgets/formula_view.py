@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QColor, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -137,6 +137,7 @@ class FormulaView(QWidget):
         self._generation = 0
         self._pending = 0
         self._images: list[QLabel] = []
+        self._full_images: dict[int, QImage] = {}
         self._relay = _RenderRelay(self)
         self._relay.rendered.connect(self._on_relay_rendered)
         self._relay.failed.connect(self._on_relay_failed)
@@ -146,18 +147,23 @@ class FormulaView(QWidget):
         self.header.setText(title)
         self.header.setCheckable(True)
         self.header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.header.setStyleSheet("QToolButton { border: none; font-weight: bold; }")
+        self.header.setAutoRaise(True)
         self.header.setToolTip("Show or hide the formulas of this tab")
         self.body = QWidget()
-        # White like the rendered formulas, so they do not show as boxes.
-        self.body.setObjectName("formula_body")
-        self.body.setStyleSheet("#formula_body { background: white; }")
+        # White like the rendered formulas, so they do not show as boxes. A palette
+        # and not a style sheet, which would stop the window's font reaching the
+        # labels in presenter mode.
+        palette = self.body.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor("white"))
+        self.body.setPalette(palette)
+        self.body.setAutoFillBackground(True)
         self.body_layout = QVBoxLayout(self.body)
         self.body_layout.setContentsMargins(4, 0, 4, 4)
         self.scroll = QScrollArea()
         self.scroll.setWidget(self.body)
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
@@ -177,13 +183,14 @@ class FormulaView(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self._images = []
+        self._full_images = {}
         for formula in self.formulas:
             title = QLabel(f"<b>{formula.title}</b>")
             title.setTextFormat(Qt.TextFormat.RichText)
             image = QLabel(formula.tex)
             image.setObjectName("formula_image")
             image.setToolTip(formula.tex)
-            image.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+            image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             note = QLabel(formula.note)
             note.setWordWrap(True)
             note.setVisible(bool(formula.note))
@@ -230,13 +237,30 @@ class FormulaView(QWidget):
         if generation != self._generation or index >= len(self._images):
             return
         self._pending -= 1
-        image = QImage.fromData(png, "PNG")
+        self._full_images[index] = QImage.fromData(png, "PNG")
+        self._fit_image(index)
+
+    def _fit_image(self, index: int) -> None:
+        """Show a formula at its typeset size, scaled down to the panel's width."""
+        image = self._full_images.get(index)
+        if image is None:
+            return
+        ratio = max(1.0, self.devicePixelRatioF())
+        room = max(self.scroll.viewport().width() - 12, 80) * ratio
+        if image.width() > room:
+            image = image.scaledToWidth(
+                int(room), Qt.TransformationMode.SmoothTransformation
+            )
         pixmap = QPixmap.fromImage(image)
-        pixmap.setDevicePixelRatio(max(1.0, self.devicePixelRatioF()))
+        pixmap.setDevicePixelRatio(ratio)
         label = self._images[index]
         label.setPixmap(pixmap)
-        size = pixmap.deviceIndependentSize().toSize()
-        label.setMinimumSize(size)
+        label.setMinimumHeight(pixmap.deviceIndependentSize().toSize().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        for index in list(self._full_images):
+            self._fit_image(index)
 
     def _on_relay_failed(self, packed: int, message: str) -> None:
         generation, index = packed >> 16, packed & 0xFFFF
@@ -244,7 +268,7 @@ class FormulaView(QWidget):
             return
         self._pending -= 1
         # The source stays visible as text, so a bad formula is still readable.
-        logger.warning("cannot typeset %r: %s", self.formulas[index].tex, message)
+        logger.warning("typesetting %r failed: %s", self.formulas[index].tex, message)
 
     def _on_header_toggled(self, expanded: bool) -> None:
         self.header.setArrowType(

@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 BASE_TEXT_PT = 11.0
 """Point size of plot titles and axis labels outside presenter mode."""
 
+TITLE_SCALE = 1.3
+"""Largest factor for plot titles, which are often as wide as their plot."""
+
 
 class PresentationStyle:
     """Scale the look of plots and widgets below a root widget, reversibly.
@@ -96,9 +99,14 @@ class PresentationStyle:
         elif isinstance(item, pg.LegendItem):
             original = item.opts.get("labelTextSize", "9pt")
             item.setLabelTextSize(f"{self._points(original) * self.font_scale:.0f}pt")
-            self._undo.append(
-                lambda item=item, size=original: item.setLabelTextSize(size)
-            )
+            # The anchor keeps the legend's corner in place only on a size change.
+            item.updateSize()
+
+            def undo(item=item, size=original):
+                item.setLabelTextSize(size)
+                item.updateSize()
+
+            self._undo.append(undo)
         elif isinstance(item, pg.LabelItem) and item.text:
             parent = item.parentItem()
             if not isinstance(parent, pg.PlotItem) and not _inside_legend(item):
@@ -151,7 +159,9 @@ class PresentationStyle:
         text = label.text
         options = dict(label.opts)
         size = self._points(options.get("size") or f"{BASE_TEXT_PT}pt")
-        label.setText(text, size=f"{size * self.font_scale:.0f}pt", bold=bold)
+        # Titles grow less than other text: long ones would not fit their plot.
+        scale = min(self.font_scale, TITLE_SCALE)
+        label.setText(text, size=f"{size * scale:.0f}pt", bold=bold)
 
         def undo(label=label, options=options):
             label.opts = dict(options)

@@ -134,12 +134,16 @@ def test_formula_panel_renders_gan_formulas(qtbot, main_window, gan_tab):
     assert "Non-saturating generator loss" in titles, "missing NS G loss"
     assert "Minimax objective" in titles, "missing minimax objective"
     qtbot.waitUntil(lambda: not view.rendering, timeout=TIMEOUT_MS)
-    widths = [label.pixmap().width() for label in view._images]
-    assert all(width > 50 for width in widths), f"every formula drawn: {widths}"
+    shown = [label.pixmap().width() for label in view._images]
+    assert all(width > 50 for width in shown), f"every formula drawn: {shown}"
+    room = view.scroll.viewport().width()
+    assert max(shown) <= room, f"formulas fit the panel's {room} px: {shown}"
 
+    # Compare the typeset images: the shown ones are scaled to fit the panel.
+    widths = [view._full_images[i].width() for i in range(len(view.formulas))]
     main_window.menus.set_presenter_mode(True)
     qtbot.waitUntil(lambda: not view.rendering, timeout=TIMEOUT_MS)
-    larger = [label.pixmap().width() for label in view._images]
+    larger = [view._full_images[i].width() for i in range(len(view.formulas))]
     assert all(b > a for a, b in zip(widths, larger, strict=True)), (
         f"presenter mode should typeset larger: {widths} -> {larger}"
     )

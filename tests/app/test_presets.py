@@ -457,3 +457,16 @@ def test_every_tab_implements_protocol(main_window):
         with pytest.raises(ValueError, match="no_such_setting"):
             tab.apply_settings({"no_such_setting": 1})
         assert tab.settings() == before, f"{tab.title}: a bad key changes nothing"
+
+
+@pytest.mark.parametrize("preset", GAN_PRESETS, ids=lambda p: p.name)
+def test_gan_preset_pins_tuned_defaults(preset):
+    # A setting left out takes its data set's default, which changes as the
+    # defaults are tuned, so a shipped preset sets every tuned one itself.
+    from models.gan_config import GanConfig, default_config
+
+    plain = GanConfig().to_dict()
+    tuned = default_config(preset.settings["data"]).to_dict()
+    expected = {key for key, value in tuned.items() if value != plain[key]}
+    missing = sorted(expected - set(preset.settings) - {"data"})
+    assert not missing, f"{preset.name} should set {missing}"
