@@ -81,8 +81,15 @@ class HistogramView(pg.GraphicsLayoutWidget):
     def set_real(
         self, samples: np.ndarray, bins: int = 60, margin: float = 0.15
     ) -> None:
-        """Fix the bins to frame the real samples and draw their histogram."""
+        """Fix the bins to frame the real samples and draw their histogram.
+
+        NaN and infinite samples are left out; without finite ones the bins span
+        [-1, 1].
+        """
         samples = np.asarray(samples, dtype=np.float64).ravel()
+        samples = samples[np.isfinite(samples)]
+        if samples.size == 0:
+            samples = np.array([-1.0, 1.0])
         low, high = float(samples.min()), float(samples.max())
         pad = max((high - low) * margin, 1e-3)
         self.edges = np.linspace(low - pad, high + pad, bins + 1)

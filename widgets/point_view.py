@@ -115,6 +115,11 @@ class PointView(pg.PlotWidget):
         if values is None:
             self.field.clear()
             return
+        corners = np.asarray([x[0], x[-1], y[0], y[-1]], dtype=np.float64)
+        if not np.isfinite(corners).all():
+            # The grid's rectangle would give the view a NaN or infinite range.
+            self.field.clear()
+            return
         if levels is not None:
             self.levels = (float(levels[0]), float(levels[1]))
         levels = self.levels

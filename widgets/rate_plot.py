@@ -66,7 +66,13 @@ class AcceptanceRatePlot(pg.PlotWidget):
         self.reference.label.setFormat(label)
 
     def set_x_limit(self, high: float) -> None:
-        """Fix the x axis to [0, high], such as the number of proposals in a run."""
+        """Fix the x axis to [0, high], such as the number of proposals in a run.
+
+        A limit that is not finite and positive, as for an open-ended run, is
+        ignored.
+        """
+        if not (np.isfinite(high) and high > 0):
+            return
         if high != self._x_limit:
             self._x_limit = high
             self.plot_item.setXRange(0, high, padding=0.02)
