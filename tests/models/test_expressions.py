@@ -19,6 +19,23 @@ from models.expressions import (
 )
 
 X = np.linspace(-2.0, 2.0, 9)
+X_EXTREME = np.array(
+    [
+        -np.inf,
+        -1e308,
+        -1e10,
+        -1.0,
+        -1e-300,
+        0.0,
+        1e-300,
+        1.0,
+        1e10,
+        1e308,
+        np.inf,
+        np.nan,
+    ]
+)
+"""Points where an accepted expression must still evaluate without raising."""
 
 
 @pytest.mark.parametrize(
@@ -153,6 +170,37 @@ HOSTILE = [
     "1j",
     "sys.modules",
     "exp",
+    # String and Unicode tricks: strings built or formatted at run time, names
+    # that Unicode normalisation (NFKC) turns into dunders, invisible characters.
+    "\ufe33\ufe33import\ufe33\ufe33('os')",
+    "\uff3f\uff3fimport\uff3f\uff3f('os')",
+    "__builtins__['eval']('1')",
+    "'%s' % x",
+    "'x'.join('y')",
+    "'''x'''",
+    "r'x' + x",
+    "u'x'",
+    "f'{__import__(\"os\")}'",
+    "chr(95) * 2",
+    "\\x5f\\x5fimport\\x5f\\x5f",
+    "x\u202e + 1",
+    "x\u200b",
+    "ex\u00adp(x)",
+    "(lambda: 0).__code__",
+    "[].__class__.__base__",
+    "pi.real",
+    "type(x)",
+    "__debug__",
+    "_",
+    "~x",
+    "x \\\n+ 1",
+    # Constants that overflow, and deep or long input.
+    "(1e100)^(1e3)",
+    "gamma(1000)",
+    "exp(1000)",
+    "x^(9^9)",
+    "x" + " " * 600,
+    "exp(" * 45 + "x" + ")" * 45,
 ]
 
 
@@ -192,8 +240,9 @@ def test_random_text_only_expression_error(text):
         f = compile_expression(text)
     except ExpressionError:
         return
-    values = f(X)
-    assert values.shape == X.shape, f"{text!r} gave shape {values.shape}"
+    for points in (X, X_EXTREME):
+        values = f(points)
+        assert values.shape == points.shape, f"{text!r} gave shape {values.shape}"
 
 
 TOKENS = st.sampled_from(
@@ -209,5 +258,6 @@ def test_random_tokens_only_expression_error(text):
         f = compile_expression(text)
     except ExpressionError:
         return
-    values = f(X)
-    assert values.shape == X.shape, f"{text!r} gave shape {values.shape}"
+    for points in (X, X_EXTREME):
+        values = f(points)
+        assert values.shape == points.shape, f"{text!r} gave shape {values.shape}"
