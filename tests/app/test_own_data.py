@@ -12,9 +12,7 @@ TIMEOUT_MS = 60_000
 
 
 def _small(gan_tab, **values):
-    gan_tab.apply_settings(
-        {"g_width": 16, "d_width": 16, "batch_size": 32, **values}
-    )
+    gan_tab.apply_settings({"g_width": 16, "d_width": 16, "batch_size": 32, **values})
 
 
 def _step_once(qtbot, gan_tab):
@@ -274,3 +272,27 @@ def test_save_checkpoint_from_window(qtbot, main_window, gan_tab, tmp_path):
     loaded = GanTrainer.load(folder)
     assert loaded.step == 1, "the saved step is read back"
     assert loaded.config.g_width == 16, "and the settings"
+
+
+def test_mmd_tab_takes_data_and_checkpoint(qtbot, main_window, tmp_path):
+    from app.cli import main
+
+    tab = next(t for t in main_window.tab_instances() if t.key == "mmd")
+    main_window.tabs.setCurrentWidget(tab)
+    path = _write_points(
+        tmp_path / "p.csv", np.random.default_rng(3).normal(size=(80, 2))
+    )
+    assert main_window.menus.load_data(path), main_window.error_label.text()
+    assert tab.dataset.name == "custom", "the MMD tab trains on the file too"
+
+    folder = tmp_path / "mmd-run"
+    code = main(
+        [
+            "train", "mmd", "--data", "moons", "--steps", "3", "--width", "16",
+            "--batch-size", "32", "--out", str(folder), "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0, "the headless MMD run should succeed"
+    assert main_window.menus.load_checkpoint(folder), main_window.error_label.text()
+    assert tab.controller.run.step == 3, "the MMD run continues from step 3"
+    assert tab.form.value("data") == "moons", "the form shows its data"
