@@ -289,6 +289,19 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             group="Stabilisation",
         ),
         Field(
+            "instance_noise",
+            "Instance noise",
+            "float",
+            config.instance_noise,
+            0.0,
+            10.0,
+            decimals=3,
+            step=0.05,
+            tooltip="Standard deviation, in normalised units, of noise added to "
+            "every input of D; it falls linearly to 0 over the run (0 = off)",
+            group="Stabilisation",
+        ),
+        Field(
             "spectral_norm",
             "Spectral norm",
             "bool",

@@ -36,36 +36,23 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "gan_quality.jsonl"
 SAMPLES = 2500
 
 # Overrides of the shipped per-data-set defaults. "previous" is the default before
-# the stabilising options existed; the "no-..." variants each remove one of them.
+# the categorical code, the weight average and the decay were added; "no-..."
+# removes one of those; the others add one technique to the default.
+_PREVIOUS = dict(latent_categories=0, g_ema=0.0, lr_schedule="constant")
 VARIANTS = {
     "default": {},
     "previous": {
-        "ring8": dict(
-            steps=5000,
-            g_ema=0.0,
-            lr_schedule="constant",
-            r1_gamma=0.0,
-            pack=1,
-            batch_size=256,
-            g_lr=5e-4,
-            d_lr=5e-4,
-        ),
-        "grid25": dict(
-            steps=6000,
-            g_ema=0.0,
-            lr_schedule="constant",
-            r1_gamma=0.0,
-            pack=1,
-            batch_size=256,
-            g_lr=5e-4,
-            d_lr=5e-4,
-        ),
+        "ring8": dict(steps=5000, **_PREVIOUS),
+        "grid25": dict(steps=6000, **_PREVIOUS),
     },
+    "no-categories": dict(latent_categories=0),
     "no-ema": dict(g_ema=0.0),
-    "no-lr-decay": dict(lr_schedule="constant"),
-    "no-r1": dict(r1_gamma=0.0),
+    "constant-lr": dict(lr_schedule="constant"),
+    "batch512": dict(batch_size=512),
     "pack2": dict(pack=2),
     "pack4": dict(pack=4),
+    "r1": dict(r1_gamma=1.0),
+    "instance-noise": dict(instance_noise=0.2),
     "spectral-norm": dict(spectral_norm=True),
     "d-dropout": dict(d_dropout=0.2),
 }

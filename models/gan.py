@@ -174,6 +174,24 @@ class GanTrainer:
         # (batch * pack, dim) -> (batch, pack * dim): consecutive samples form a pack.
         return samples.reshape(-1, self.config.pack * samples.shape[1])
 
+    def instance_noise_std(self) -> float:
+        """Return the standard deviation of the noise added to D's inputs now.
+
+        It falls linearly from ``instance_noise`` at step 0 to 0 at
+        ``total_steps``.
+        """
+        if not self.config.instance_noise:
+            return 0.0
+        horizon = self.total_steps or self.config.steps
+        return self.config.instance_noise * max(0.0, 1.0 - self.step / horizon)
+
+    def _blur(self, samples: torch.Tensor) -> torch.Tensor:
+        std = self.instance_noise_std()
+        if std == 0.0:
+            return samples
+        noise = torch.randn(samples.shape, generator=self.generator)
+        return samples + std * noise.to(samples)
+
     def learning_rate_factor(self) -> float:
         """Return the factor that ``lr_schedule`` applies to both learning rates now.
 
@@ -230,9 +248,9 @@ class GanTrainer:
         # Update D: push D(x) towards 1 and D(G(z)) towards 0, packs of
         # config.pack samples at a time, shape (batch_size, pack * dim).
         for _ in range(config.d_steps):
-            real = self._pack(self._real_batch(samples))
+            real = self._pack(self._blur(self._real_batch(samples)))
             with torch.no_grad():
-                fake = self._pack(self.netG(self._noise(samples)))
+                fake = self._pack(self._blur(self.netG(self._noise(samples))))
             if config.r1_gamma > 0:
                 real.requires_grad_(True)
             real_logits = self.netD(real)
@@ -249,7 +267,8 @@ class GanTrainer:
             self.optD.step()
 
         # Update G: move G(z) to where D says "real".
-        fake_logits_g = self.netD(self._pack(self.netG(self._noise(samples))))
+        fake = self._blur(self.netG(self._noise(samples)))
+        fake_logits_g = self.netD(self._pack(fake))
         g_loss = generator_loss(fake_logits_g, config.generator_loss)
         self._check_finite("generator", g_loss)
         self.optG.zero_grad(set_to_none=True)

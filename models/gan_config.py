@@ -77,6 +77,13 @@ class GanConfig:
         2018, "Which training methods for GANs do actually converge?"). It stops D
         from growing steep around the real points, which damps the oscillation
         of G around them. 0 turns it off.
+    instance_noise : float
+        Standard deviation, in the normalised coordinates that the networks see,
+        of Gaussian noise added to every real and generated sample before D
+        judges it. It falls linearly to 0 over the run. The noise blurs both
+        distributions, so D's gradient also reaches generated samples that sit
+        far from any real data, such as a tight cluster between two modes that
+        D surrounds with low values on all sides. 0 turns it off.
     spectral_norm : bool
         Divide each weight matrix of D by its largest singular value, estimated by
         one power iteration per forward pass (Miyato et al. 2018, "Spectral
@@ -113,6 +120,7 @@ class GanConfig:
     g_ema: float = 0.0
     pack: int = 1
     r1_gamma: float = 0.0
+    instance_noise: float = 0.0
     spectral_norm: bool = False
     lr_schedule: str = "constant"
     seed: int = 0
@@ -175,6 +183,11 @@ class GanConfig:
             raise ValueError(
                 f"r1_gamma must be a finite number >= 0, got {self.r1_gamma!r}"
             )
+        if not (math.isfinite(self.instance_noise) and self.instance_noise >= 0):
+            raise ValueError(
+                "instance_noise must be a finite number >= 0, got "
+                f"{self.instance_noise!r}"
+            )
         if not isinstance(self.spectral_norm, bool):
             raise ValueError(
                 f"spectral_norm must be true or false, got {self.spectral_norm!r}"
@@ -232,8 +245,16 @@ def default_config(data: str, **overrides) -> GanConfig:
         )
     elif data == "gauss1d":
         base = dict(steps=3000, latent_dim=4)
-    elif data == "grid25":
-        base = dict(steps=6000)
+    elif data in ("ring8", "grid25"):
+        # A categorical code with a few categories per mode, a weight average and
+        # learning rates that fall to 0: measured with benchmarks/gan_quality.py,
+        # see docs/benchmarks.md.
+        base = dict(
+            steps=3000 if data == "ring8" else 5000,
+            latent_categories=32 if data == "ring8" else 50,
+            g_ema=0.999,
+            lr_schedule="linear",
+        )
     else:
         base = {}
     base.update(overrides)

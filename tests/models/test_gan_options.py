@@ -119,6 +119,8 @@ def test_packed_trainer_draws_pack_times_more_samples():
         ("r1_gamma", float("inf")),
         ("spectral_norm", "yes"),
         ("lr_schedule", "step"),
+        ("instance_noise", -0.1),
+        ("instance_noise", float("inf")),
     ],
 )
 def test_invalid_options_are_rejected(field, value):
@@ -135,6 +137,7 @@ def test_old_settings_without_options_load_with_defaults():
         "lr_schedule",
         "latent_categories",
         "category_scale",
+        "instance_noise",
     )
     for key in new_keys:
         values.pop(key)
@@ -193,6 +196,7 @@ def test_checkpoint_round_trip_with_options(tmp_path):
         g_ema=0.9,
         latent_categories=6,
         category_scale=4.0,
+        instance_noise=0.1,
     )
     trainer = GanTrainer(config)
     list(trainer.steps())
@@ -256,3 +260,33 @@ def test_latent_categories_off_keeps_noise_unchanged():
 def test_invalid_latent_code_is_rejected(field, value):
     with pytest.raises(ValueError, match=field):
         GanConfig(**{field: value}).validate()
+
+
+def test_instance_noise_falls_linearly_to_zero():
+    trainer = GanTrainer(small_config(instance_noise=0.4, steps=100))
+    stds = []
+    for step in (0, 25, 100, 130):
+        trainer.step = step
+        stds.append(trainer.instance_noise_std())
+    assert np.allclose(stds, [0.4, 0.3, 0.0, 0.0]), f"linear decay to 0: {stds}"
+
+
+def test_instance_noise_blurs_discriminator_inputs():
+    trainer = GanTrainer(small_config(instance_noise=0.5, batch_size=4000))
+    points = torch.zeros(4000, 2)
+    blurred = trainer._blur(points)
+    std = blurred.std().item()
+    # The sample standard deviation of 8,000 normal draws is within 0.01 of 0.5.
+    assert abs(std - 0.5) < 0.02, f"noise std should be 0.5, got {std}"
+    plain = GanTrainer(small_config())
+    assert torch.equal(plain._blur(points), points), "no noise when it is off"
+
+
+def test_instance_noise_off_keeps_runs_unchanged():
+    first = GanTrainer(small_config(seed=7))
+    second = GanTrainer(small_config(seed=7, instance_noise=0.0))
+    for trainer in (first, second):
+        list(trainer.steps())
+    a = first.history.as_dict()["g_loss"]
+    b = second.history.as_dict()["g_loss"]
+    assert np.array_equal(a, b), "zero instance noise draws no random numbers"
