@@ -303,7 +303,7 @@ class MetropolisTab(SamplingTab):
         )
         self.trace_view.set_traces(snapshot["trace"])
         trace = snapshot["acceptance_trace"]
-        steps = np.arange(1, len(trace) + 1) * snapshot["chunk_size"]
+        steps = snapshot["acceptance_steps"] * snapshot["chunk_size"]
         self.rate_plot.set_rates(np.minimum(steps, snapshot["iterations"]), trace)
         self.autocorrelation_plot.set_autocorrelation(snapshot["autocorrelation"])
         self.caption.setText(self._caption(snapshot))

@@ -199,6 +199,14 @@ def _ks_of_sorted(values: np.ndarray) -> float:
     return float(max(above.max(), below.max()))
 
 
+MAX_STORED_SAMPLES = 10_000_000
+"""Default limit on the draws that an inverse transform or rejection run keeps.
+
+Each kept draw costs 8 bytes for export and 8 for `RunningKS`, whose merge briefly
+needs as much again, so the limit keeps a run under about 0.3 GB.
+"""
+
+
 class RunningKS:
     """Kolmogorov-Smirnov distance of a growing sample against a fixed CDF.
 

@@ -23,7 +23,11 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from models.sampling.diagnostics import RunningHistogram, RunningKS
+from models.sampling.diagnostics import (
+    MAX_STORED_SAMPLES,
+    RunningHistogram,
+    RunningKS,
+)
 from models.targets import Target1D, TargetError
 
 logger = logging.getLogger(__name__)
@@ -300,6 +304,10 @@ class InverseTransformRun:
         Number of histogram bins over the target's plot range.
     recent : int
         How many of the latest (u, x) pairs the snapshot contains.
+    max_stored : int
+        Upper limit on kept draws. Every draw is kept, for export and the exact KS
+        distance, which costs about 16 bytes each; a larger ``n`` is rejected up
+        front.
     """
 
     def __init__(
@@ -311,11 +319,19 @@ class InverseTransformRun:
         chunk_size: int = 1,
         bins: int = 60,
         recent: int = 50,
+        max_stored: int = MAX_STORED_SAMPLES,
     ):
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
         if n is not None and n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
+        if n is not None and n > max_stored:
+            raise ValueError(
+                f"the run would keep {n:,} samples, more than {max_stored:,}; "
+                "draw fewer samples"
+            )
+        # NOTE: an open-ended run (n None) keeps every draw, so its memory grows
+        # with its length.
         self.sampler = sampler
         self.target = sampler.target
         self.rng = rng

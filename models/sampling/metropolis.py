@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.history import History
 from models.sampler_options import MH_PROPOSALS
 from models.sampling.diagnostics import (
     RunningHistogram,
@@ -473,7 +474,8 @@ class MetropolisRun:
         self._proposals = np.empty((0, self._display, sampler.dim))
         self._proposal_accepted = np.empty((0, self._display), dtype=bool)
         self._recent_proposals = recent_proposals
-        self._acceptance_trace: list[float] = []
+        # Thinned evenly as it grows, so an animated run of hours stays small.
+        self._acceptance_trace = History(("step", "rate"), capacity=4096)
         self._diagnostic_chains = min(diagnostic_chains, sampler.chains)
         self._max_lag = max_lag
         self._cache_key = None
@@ -534,8 +536,8 @@ class MetropolisRun:
             self._proposal_accepted = np.concatenate(
                 [self._proposal_accepted, record.accepted]
             )[-keep:]
-            self._acceptance_trace.append(sampler.acceptance_rate)
             self.step += 1
+            self._acceptance_trace.append(self.step, sampler.acceptance_rate)
             yield {
                 "step": self.step,
                 "iteration": sampler.iteration,
@@ -579,7 +581,8 @@ class MetropolisRun:
         - ``step``, ``iteration``, ``iterations`` (per chain, burn-in included),
           ``burn_in``, ``thin``, ``chains``, ``dim``, ``kept`` (draws per chain).
         - ``acceptance_rate``: running rate over all chains and iterations.
-          ``acceptance_trace``: that rate after each step, shape (steps,).
+          ``acceptance_trace``: that rate after steps ``acceptance_steps``,
+          every step at first and thinned evenly to at most 4096 values.
         - ``path``: latest states of the displayed chains, shape
           (display_chains, path_length, dim), oldest first.
         - ``proposals``, shape (display_chains, recent, dim), and
@@ -607,6 +610,7 @@ class MetropolisRun:
         """
         sampler = self.sampler
         diagnostics = self._diagnostics()
+        acceptance = self._acceptance_trace.as_dict()
         recent_per_chain = max(1, self._recent_samples // sampler.chains)
         recent = self._draws[:, max(0, self.kept - recent_per_chain) : self.kept]
         snapshot = {
@@ -619,7 +623,8 @@ class MetropolisRun:
             "dim": sampler.dim,
             "kept": self.kept,
             "acceptance_rate": sampler.acceptance_rate,
-            "acceptance_trace": np.array(self._acceptance_trace),
+            "acceptance_trace": acceptance["rate"],
+            "acceptance_steps": acceptance["step"],
             "path": np.swapaxes(self._path, 0, 1).copy(),
             "proposals": np.swapaxes(self._proposals, 0, 1).copy(),
             "proposal_accepted": self._proposal_accepted.T.copy(),

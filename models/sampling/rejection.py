@@ -25,7 +25,11 @@ import numpy as np
 import scipy.optimize
 
 from models.sampler_options import REJECTION_PROPOSALS
-from models.sampling.diagnostics import RunningHistogram, RunningKS
+from models.sampling.diagnostics import (
+    MAX_STORED_SAMPLES,
+    RunningHistogram,
+    RunningKS,
+)
 from models.targets import Target1D, TargetError
 
 logger = logging.getLogger(__name__)
@@ -642,6 +646,9 @@ class RejectionRun:
         Histogram bins over the target's plot range.
     max_darts : int
         How many of the latest darts the snapshot contains.
+    max_stored : int
+        Upper limit on kept accepted samples, about 16 bytes each with the exact
+        KS distance. The run raises `TargetError` at the step that would pass it.
     """
 
     def __init__(
@@ -653,6 +660,7 @@ class RejectionRun:
         chunk_size: int = 1,
         bins: int = 60,
         max_darts: int = 5000,
+        max_stored: int = MAX_STORED_SAMPLES,
     ):
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
@@ -669,6 +677,7 @@ class RejectionRun:
         self.proposed = 0
         self.accepted = 0
         self._max_darts = max_darts
+        self._max_stored = max_stored
 
         target, proposal = sampler.target, sampler.proposal
         low, high = target.plot_range
@@ -697,6 +706,11 @@ class RejectionRun:
                 size = min(size, self.n_proposals - self.proposed)
             x, log_u, accepted = sampler.propose(size, self.rng)
             kept = x[accepted]
+            if self.accepted + len(kept) > self._max_stored:
+                raise TargetError(
+                    f"the run has kept {self.accepted:,} samples and would pass "
+                    f"the limit of {self._max_stored:,}; use fewer proposals"
+                )
             self._histogram.add(kept)
             self._ks.add(kept)
             self._samples.append(kept)
