@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 logger = logging.getLogger(__name__)
+
+WORKER_EXIT_TIMEOUT_MS = 60_000
+"""How long the program waits at exit for a worker that missed the window's stop."""
 
 
 def make_application():
@@ -52,4 +56,18 @@ def run_gui(preset: str | None = None) -> int:
         window.deleteLater()
         raise CommandError(message)
     window.show()
-    return app.exec()
+    code = app.exec()
+
+    # A worker that missed the window's stop time-out still runs, and Python
+    # deleting its QThread at exit would abort the process.
+    from app.worker import wait_for_worker_threads
+
+    if not wait_for_worker_threads(WORKER_EXIT_TIMEOUT_MS):
+        logger.error(
+            "a worker thread still runs %s s after the window closed; exiting "
+            "without cleanup",
+            WORKER_EXIT_TIMEOUT_MS // 1000,
+        )
+        logging.shutdown()
+        os._exit(code or 1)
+    return code

@@ -235,6 +235,23 @@ class RunWorker(QObject):
                 self._condition.wait(remaining)
 
 
+_outliving_threads: list[tuple[QThread, RunWorker]] = []
+"""Worker threads that did not stop within a controller's time-out, with their
+workers. Holding them here keeps Python from deleting a QThread that still runs when
+its controller goes, which would abort the process."""
+
+
+def wait_for_worker_threads(timeout_ms: int) -> bool:
+    """Wait for worker threads that outlived a stop; return True when none runs."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    for thread, _worker in list(_outliving_threads):
+        remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+        if not thread.wait(remaining_ms):
+            return False
+        _outliving_threads.remove((thread, _worker))
+    return True
+
+
 def _describe(error: BaseException) -> str:
     text = str(error) or type(error).__name__
     if isinstance(error, (ValueError, FloatingPointError, OSError)):
@@ -354,6 +371,8 @@ class RunController(QObject):
                 self._release(thread)
         else:
             logger.warning("worker thread did not stop within %s ms", timeout_ms)
+            if (thread, self._worker) not in _outliving_threads:
+                _outliving_threads.append((thread, self._worker))
         return finished
 
     def reset(self) -> None:

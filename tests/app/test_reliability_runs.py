@@ -267,3 +267,50 @@ def test_fifty_window_cycles(qtbot, tmp_path, monkeypatch):
         assert not tab.controller.busy, f"cycle {cycle}: closing left {key} running"
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+OUTLIVING_WORKER_SCRIPT = """
+import gc
+import time
+
+from app.gui import make_application
+from app.worker import RunController, wait_for_worker_threads
+
+class SlowBuiltRun:
+    total_steps = 1
+    step = 0
+
+    def steps(self):
+        yield {}
+
+    def snapshot(self):
+        return {}
+
+def build():
+    time.sleep(1.0)
+    return SlowBuiltRun()
+
+application = make_application()
+controller = RunController()
+controller.start(build)
+assert not controller.stop(timeout_ms=50), "the build outlasts the time-out"
+del controller
+gc.collect()
+assert wait_for_worker_threads(10_000), "the worker ends after its build"
+"""
+
+
+def test_stop_timeout_does_not_abort():
+    # In a process of its own, because the test fixtures hold every worker thread,
+    # which would hide the abort. Deleting a controller whose stop timed out
+    # dropped the last reference to a running QThread, and Qt aborts then.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", OUTLIVING_WORKER_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"exit code {result.returncode}: {result.stderr}"
