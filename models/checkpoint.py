@@ -4,6 +4,9 @@ safetensors holds only named tensors, so loading a checkpoint from a stranger ca
 run code, unlike a pickle. Each file is written to a temporary name in the same folder
 and then renamed over the old one, so a crash during a save leaves the previous
 checkpoint intact.
+
+torch is imported inside the functions that use it: the window imports the atomic
+writers at start, and importing torch there delayed the first paint by seconds.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -75,6 +80,7 @@ def save_checkpoint(
     OSError
         If the folder or a file cannot be written.
     """
+    import torch
     from safetensors.torch import save
 
     folder = Path(folder)
@@ -144,6 +150,8 @@ def load_checkpoint(folder: Path, kind: str | None = None) -> tuple[dict, dict]:
         raise CheckpointError(
             f"{weights_path} is truncated or corrupt: {error}"
         ) from error
+    import torch
+
     for name, tensor in tensors.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise CheckpointError(
@@ -206,6 +214,8 @@ def restore_progress(
             f"history has shape {tuple(history.shape)}; expected (rows, {columns})"
         )
     if rng_state is not None:
+        import torch
+
         try:
             trainer.generator.set_state(rng_state.to(torch.uint8))
         except RuntimeError as error:

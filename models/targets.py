@@ -28,7 +28,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.integrate
 import scipy.special as special
 
 from models.expressions import (
@@ -720,6 +719,9 @@ class DensityTarget(Target1D):
         # Use Simpson's rule on the grid and on every other node. A large difference
         # means that the moment does not converge (a heavy tail), so it is None.
         def integral(values, step):
+            # Imported here, since importing it delayed the window by up to 2 s.
+            import scipy.integrate
+
             return float(scipy.integrate.simpson(values[::step], dx=self._cell * step))
 
         moments = []

@@ -23,7 +23,6 @@ import math
 import numpy as np
 import scipy.fft
 import scipy.special
-import scipy.stats
 
 
 def _as_chains(draws) -> np.ndarray:
@@ -76,6 +75,9 @@ def split_chains(draws) -> np.ndarray:
 def rank_normalise(draws) -> np.ndarray:
     """Replace draws by normal scores of their pooled ranks, averaging ties."""
     draws = _as_chains(draws)
+    # Imported here, since importing scipy.stats delayed the window by up to 2 s.
+    import scipy.stats
+
     ranks = scipy.stats.rankdata(draws, method="average").reshape(draws.shape)
     return scipy.special.ndtri((ranks - 0.375) / (draws.size + 0.25))
 
