@@ -11,7 +11,11 @@ In one process this alternates ``--rounds`` times between two measurements of
 
 The ratio is window steps/s over bare steps/s, both summed over all rounds.
 Short alternating chunks share the machine's load, so the ratio is steadier than
-either rate on a busy machine. While the window trains, a 5 ms ``QTimer`` records
+either rate on a busy machine. On a machine busy with other processes, though, the
+window's two busy threads win a larger share of the cores than the bare loop's
+one, which can flatter the wall-clock ratio. The script therefore also prints the
+ratio of steps per CPU second of the whole process, which counts the GUI
+thread's work against the window. While the window trains, a 5 ms ``QTimer`` records
 the intervals between its timeouts; an interval much longer than 5 ms is time when
 the GUI thread could not react. The same timer in the idle window first shows
 what the machine's load alone does to the intervals::
@@ -97,14 +101,18 @@ class BareLoop:
                 ):
                     mean.lerp_(current, 1 - config.g_ema)
 
-    def run_for(self, seconds: float) -> tuple[int, float]:
-        """Step for ``seconds``; return the steps done and the seconds taken."""
+    def run_for(self, seconds: float) -> tuple[int, float, float]:
+        """Step for ``seconds``; return the steps, wall seconds and CPU seconds."""
         steps = 0
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         while time.perf_counter() - started < seconds:
             self.step()
             steps += 1
-        return steps, time.perf_counter() - started
+        return (
+            steps,
+            time.perf_counter() - started,
+            time.process_time() - cpu_started,
+        )
 
 
 def run_events(duration: float) -> None:
@@ -174,22 +182,26 @@ def start_window_run(tab, config) -> None:
         raise RuntimeError("the GAN tab built no run during the warm-up")
 
 
-def window_chunk(tab, seconds: float) -> tuple[int, float, dict]:
+def window_chunk(tab, seconds: float) -> tuple[int, float, float, list]:
     """Resume the tab's run for ``seconds``, then pause it.
 
-    Returns the steps done, the seconds they took and the GUI timer intervals.
+    Returns the steps done, the wall and CPU seconds they took (CPU summed over
+    the process's threads) and the GUI timer intervals.
     """
     run = tab.controller.run
     recorder = IntervalRecorder()
     recorder.start()
-    start_step, started = run.step, time.perf_counter()
+    start_step = run.step
+    started, cpu_started = time.perf_counter(), time.process_time()
     tab.controller.pause(False)
     run_events(seconds)
     tab.controller.pause(True)
-    steps, elapsed = run.step - start_step, time.perf_counter() - started
+    steps = run.step - start_step
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     run_events(0.2)  # Draw the snapshot sent at the pause.
     recorder.stop()
-    return steps, elapsed, recorder.intervals
+    return steps, elapsed, cpu, recorder.intervals
 
 
 def interval_summary(intervals) -> dict:
@@ -215,8 +227,15 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="torch intra-op threads for both (default: the window's choice)",
     )
+    parser.add_argument(
+        "--switch-interval-ms",
+        type=float,
+        help="Python's GIL switch interval (default: Python's, 5 ms)",
+    )
     args = parser.parse_args(argv)
 
+    if args.switch_interval_ms:
+        sys.setswitchinterval(args.switch_interval_ms / 1000)
     if args.threads:
         os.environ["GAN_PLAYGROUND_TORCH_THREADS"] = str(args.threads)
     import torch
@@ -243,17 +262,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     bare = BareLoop(config)
     start_window_run(tab, config)
-    totals = {"bare": [0, 0.0], "window": [0, 0.0]}
+    # Steps, wall seconds and CPU seconds of each kind of measurement.
+    totals = {"bare": np.zeros(3), "window": np.zeros(3)}
     ratios, intervals = [], []
     try:
         for round_index in range(args.rounds):
             torch.set_num_threads(threads)
-            bare_steps, bare_seconds = bare.run_for(args.chunk)
-            steps, seconds, chunk_intervals = window_chunk(tab, args.chunk)
-            totals["bare"][0] += bare_steps
-            totals["bare"][1] += bare_seconds
-            totals["window"][0] += steps
-            totals["window"][1] += seconds
+            bare_steps, bare_seconds, bare_cpu = bare.run_for(args.chunk)
+            steps, seconds, cpu, chunk_intervals = window_chunk(tab, args.chunk)
+            totals["bare"] += (bare_steps, bare_seconds, bare_cpu)
+            totals["window"] += (steps, seconds, cpu)
             intervals += chunk_intervals
             ratios.append((steps / seconds) / (bare_steps / bare_seconds))
             print(
@@ -267,13 +285,18 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
     bare_rate = totals["bare"][0] / totals["bare"][1]
     window_rate = totals["window"][0] / totals["window"][1]
+    bare_per_cpu = totals["bare"][0] / totals["bare"][2]
+    window_per_cpu = totals["window"][0] / totals["window"][2]
     gaps = interval_summary(intervals)
     print(
-        f"{args.data}, {threads} torch thread(s): bare {bare_rate:.1f} steps/s, "
+        f"{args.data}, {threads} torch thread(s), switch interval "
+        f"{1000 * sys.getswitchinterval():.1f} ms: bare {bare_rate:.1f} steps/s, "
         f"window {window_rate:.1f} steps/s, ratio {window_rate / bare_rate:.3f} "
-        f"(median of rounds {np.median(ratios):.3f}); GUI timer interval while "
-        f"training p50 {gaps['gap_p50_ms']:.1f} ms, p99 {gaps['gap_p99_ms']:.1f} "
-        f"ms, max {gaps['gap_max_ms']:.1f} ms; metrics shown: {metrics_shown}"
+        f"(median of rounds {np.median(ratios):.3f}); steps per CPU second: bare "
+        f"{bare_per_cpu:.1f}, window {window_per_cpu:.1f}, ratio "
+        f"{window_per_cpu / bare_per_cpu:.3f}; GUI timer interval while training "
+        f"p50 {gaps['gap_p50_ms']:.1f} ms, p99 {gaps['gap_p99_ms']:.1f} ms, max "
+        f"{gaps['gap_max_ms']:.1f} ms; metrics shown: {metrics_shown}"
     )
     return 0
 

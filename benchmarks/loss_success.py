@@ -1,12 +1,14 @@
 """How often the saturating and the non-saturating generator loss learn all of ring8.
 
-Both losses train ``default_config("ring8")`` for ``--steps`` steps on the same
-seeds, then 2,500 samples are scored with ``mode_coverage``. A run *succeeds* when it
+Both losses train ``default_config("ring8")``, changed by a variant of
+``benchmarks/gan_quality.py``, for ``--steps`` steps on the same seeds, then 2,500
+samples are scored with ``mode_coverage``. A run *succeeds* when it
 captures all 8 modes and *fails* when it captures none. Goodfellow et al. (2014)
 proposed the non-saturating loss -log D(G(z)) because log(1 - D(G(z))) has almost
 no gradient while D confidently rejects the samples, which is the case early on::
 
     python benchmarks/loss_success.py --seeds 20 --steps 2000
+    python benchmarks/loss_success.py --seeds 20 --steps 2000 --variant previous
 """
 
 from __future__ import annotations
@@ -22,19 +24,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import machine  # noqa: E402
+from benchmarks.gan_quality import VARIANTS, variant_overrides  # noqa: E402
 from models.gan_config import GENERATOR_LOSSES, default_config  # noqa: E402
 
 SAMPLES = 2500
 
 
-def run_once(loss: str, seed: int, steps: int) -> dict:
+def run_once(loss: str, seed: int, steps: int, overrides: dict) -> dict:
     """Train one ring8 GAN with the given generator loss and score it."""
     from models.gan import GanTrainer
     from models.metrics import mode_coverage
 
-    trainer = GanTrainer(
-        default_config("ring8", seed=seed, steps=steps, generator_loss=loss)
-    )
+    settings = {**overrides, "steps": steps, "generator_loss": loss}
+    trainer = GanTrainer(default_config("ring8", seed=seed, **settings))
     started = time.perf_counter()
     for _ in trainer.steps():
         pass
@@ -60,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=2000, help="steps per run")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument(
+        "--variant",
+        choices=tuple(VARIANTS),
+        default="default",
+        help="overrides of the shipped ring8 defaults (default: none)",
+    )
+    parser.add_argument(
         "--out", type=Path, help="JSON-lines file for the runs (default: none)"
     )
     args = parser.parse_args(argv)
@@ -67,11 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    print(json.dumps({"machine": machine(), "steps": args.steps}))
+    overrides = variant_overrides(args.variant, "ring8")
+    print(
+        json.dumps({"machine": machine(), "steps": args.steps, "variant": args.variant})
+    )
     results: dict[str, list[dict]] = {loss: [] for loss in GENERATOR_LOSSES}
     for seed in range(args.seeds):
         for loss in GENERATOR_LOSSES:
-            row = run_once(loss, seed, args.steps)
+            row = run_once(loss, seed, args.steps, overrides)
             results[loss].append(row)
             print(
                 f"seed {seed:2d} {loss:<15} {row['modes']}/8 modes, "
