@@ -260,12 +260,14 @@ class SamplingTab(QWidget):
         self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.views = self.build_views()
 
-        top = QHBoxLayout()
-        top.addWidget(self.controls, stretch=3)
-        top.addWidget(self.speed, stretch=1)
-        top.addWidget(self.export_button)
+        # The speed slider and export sit on a second row, so the tab fits a
+        # 1280-pixel projector beside the formula panel.
+        speed_row = QHBoxLayout()
+        speed_row.addWidget(self.speed, stretch=1)
+        speed_row.addWidget(self.export_button)
         self.right = QVBoxLayout()
-        self.right.addLayout(top)
+        self.right.addWidget(self.controls)
+        self.right.addLayout(speed_row)
         self.right.addWidget(self.caption)
         self.right.addWidget(self.views, stretch=1)
         layout = QHBoxLayout(self)

@@ -43,9 +43,9 @@ class RunControls(QWidget):
         self.reset_button.setToolTip("Discard the run; the next Start begins at step 0")
         self.progress = QProgressBar()
         self.progress.setFormat("step %v of %m")
-        self.progress.setMinimumWidth(160)
+        self.progress.setMinimumWidth(100)
         self.rate_label = QLabel("")
-        self.rate_label.setMinimumWidth(110)
+        self.rate_label.setMinimumWidth(80)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
