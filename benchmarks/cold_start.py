@@ -70,7 +70,10 @@ def time_child(command: list[str], env: dict) -> float:
     for line in result.stdout.splitlines():
         if line.startswith("painted "):
             return float(line.split()[1]) - started
-    raise RuntimeError(f"the child reported no paint:\n{result.stderr[-2000:]}")
+    raise RuntimeError(
+        f"the window process exited without a first paint; its stderr:\n"
+        f"{result.stderr[-2000:]}"
+    )
 
 
 def time_process(command: list[str], env: dict) -> float:

@@ -12,7 +12,7 @@ appends one JSON line to ``--out``, so an interrupted sweep keeps its results an
     python benchmarks/gan_quality.py --report
 
 Wall seconds cover the training steps only. CPU seconds are the process's CPU time
-over the same span, summed over its threads; on a busy machine they show the work
+over the same span, summed over its threads. On a busy machine they show the work
 better than wall time does.
 """
 
@@ -36,8 +36,8 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "gan_quality.jsonl"
 SAMPLES = 2500
 
 # Overrides of the shipped per-data-set defaults. "previous" is the default before
-# the categorical code, the weight average and the decay were added; "no-..."
-# removes one of those; the others add one technique to the default.
+# the categorical code, the weight average and the decay were added. Each "no-..."
+# variant removes one of those, and the others add one technique to the default.
 _PREVIOUS = dict(latent_categories=0, g_ema=0.0, lr_schedule="constant")
 VARIANTS = {
     "default": {},

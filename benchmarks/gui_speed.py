@@ -16,7 +16,7 @@ window's two busy threads win a larger share of the cores than the bare loop's
 one, which can flatter the wall-clock ratio. The script therefore also prints the
 ratio of steps per CPU second of the whole process, which counts the GUI
 thread's work against the window. While the window trains, a 5 ms ``QTimer`` records
-the intervals between its timeouts; an interval much longer than 5 ms is time when
+the intervals between its timeouts. An interval much longer than 5 ms is time when
 the GUI thread could not react. The same timer in the idle window first shows
 what the machine's load alone does to the intervals::
 

@@ -30,13 +30,13 @@ class GanConfig:
         Size of z.
     latent_categories : int
         Number K of categories of a one-hot code appended to z, drawn uniformly;
-        0 turns it off. It makes the latent space disconnected: a continuous G
-        maps a connected latent space onto a connected set, so it must put some
-        samples between well-separated modes, while K separate pieces can each
-        go to a mode (Khayatkhoei, Singh and Elgammal 2018, "Disconnected manifold
-        learning for generative adversarial networks"). Use K of at least the
-        number of modes, ideally a multiple of it, so whole categories can share
-        the modes evenly.
+        0 turns it off. The code makes the latent space disconnected. A
+        continuous G maps a connected latent space onto a connected set, so it
+        must put some samples between well-separated modes, but K separate
+        pieces can each go to a mode (Khayatkhoei, Singh and Elgammal 2018,
+        "Disconnected manifold learning for generative adversarial networks").
+        Use K of at least the number of modes, ideally a multiple of it, so whole
+        categories can share the modes evenly.
     category_scale : float
         Length c of the one-hot code, so two categories lie c√2 apart in the
         latent space while z has unit variance per component. G's first layer
@@ -168,6 +168,8 @@ class GanConfig:
             raise ValueError(f"d_dropout must be in [0, 1), got {self.d_dropout!r}")
         if not 0 <= self.g_ema < 1:
             raise ValueError(f"g_ema must be in [0, 1), got {self.g_ema!r}")
+
+        # Latent code and stabilising options.
         if int(self.latent_categories) != self.latent_categories or not (
             0 <= self.latent_categories <= 4096
         ):

@@ -2,9 +2,10 @@
 
 A trainer given a :class:`LiveMetrics` adds its latest result to every snapshot. The
 metrics run wherever the snapshot is made, which is the worker thread in the window,
-and at most once per ``interval_s`` seconds, so they cost a small, bounded share of
-the training time. Each result sits beside the same metrics for real data that the
-generator was not trained on, the value a perfect generator would reach.
+at most once per ``interval_s`` seconds and less often when they are slow, so that
+they take at most ``max_cost_fraction`` of the wall time. Each result sits beside
+the same metrics for real data that the generator was not trained on, the values a
+perfect generator would reach.
 """
 
 from __future__ import annotations
@@ -160,8 +161,8 @@ class LiveMetrics:
     def reference(self) -> dict:
         """Return the metrics of held-out real data, computed once.
 
-        A second draw of real points (or the held-out digits) stands in for a
-        perfect generator's samples. For digits the classifier's scores come from
+        A second draw of real points (or the held-out digits) serves as the
+        samples of a perfect generator. For digits the classifier's scores come from
         :func:`models.metrics.reference_real_metrics` and MMD² compares two halves
         of the held-out digits. For custom data MMD² compares two halves of the
         training points.

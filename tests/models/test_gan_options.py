@@ -21,7 +21,7 @@ def small_config(data="ring8", **overrides):
     return default_config(data, **values)
 
 
-def test_gradient_penalty_of_linear_logit_is_squared_weight_norm():
+def test_gradient_penalty_linear_logit():
     layer = nn.Linear(3, 1)
     with torch.no_grad():
         layer.weight.copy_(torch.tensor([[1.0, -2.0, 0.5]]))

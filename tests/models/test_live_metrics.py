@@ -77,7 +77,7 @@ def test_ring_reference_matches_real_data():
     metrics = LiveMetrics(make_dataset("ring8", seed=3), seed=3)
     reference = metrics.reference()
     assert reference["modes_captured"] == 8, "real data covers all 8 modes"
-    # P(r <= 3σ) for a 2-D Gaussian is 1 - exp(-4.5) = 0.9889; the binomial
+    # P(r <= 3σ) for a 2-D Gaussian is 1 - exp(-4.5) = 0.9889. The binomial
     # standard error on 2,500 points is 0.0021.
     assert abs(reference["high_quality_fraction"] - 0.9889) < 0.01, reference
     assert abs(reference["mmd2"]) < 0.01, f"real vs real MMD² is near 0: {reference}"
