@@ -46,6 +46,7 @@ VARIANTS = {
         "grid25": dict(steps=6000, **_PREVIOUS),
     },
     "no-categories": dict(latent_categories=0),
+    "10k-points": dict(points=10_000),
     "no-ema": dict(g_ema=0.0),
     "constant-lr": dict(lr_schedule="constant"),
     "batch512": dict(batch_size=512),
@@ -93,11 +94,16 @@ def run_once(data: str, seed: int, overrides: dict) -> dict:
     """Train one GAN and return its mode coverage and timings."""
     import torch
 
+    from models.datasets import make_dataset
     from models.gan import GanTrainer
     from models.metrics import mode_coverage
 
+    # "points" sets the size of the training set, which is not a GAN setting.
+    overrides = dict(overrides)
+    points = overrides.pop("points", None)
     config = default_config(data, seed=seed, **overrides)
-    trainer = GanTrainer(config)
+    dataset = make_dataset(data, n=points, seed=seed) if points else None
+    trainer = GanTrainer(config, dataset=dataset)
     wall_start = time.perf_counter()
     cpu_start = time.process_time()
     for _ in trainer.steps():
@@ -112,6 +118,7 @@ def run_once(data: str, seed: int, overrides: dict) -> dict:
         "data": data,
         "seed": seed,
         "steps": trainer.step,
+        "points": len(trainer.dataset.samples),
         "modes": coverage["modes_captured"],
         "num_modes": coverage["num_modes"],
         "high_quality": coverage["high_quality_fraction"],

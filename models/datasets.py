@@ -17,6 +17,19 @@ RING8_SIGMA = 0.01
 GRID25_SIGMA = 0.05
 DIGITS_MAX = 16.0
 
+MIXTURE_POINTS = 200_000
+"""Points drawn by default for ``ring8`` and ``grid25``.
+
+With 10,000 points, GANs on these mixtures got worse late in training, most likely
+because the discriminator fits the individual real points. With the default grid25
+settings and seed 0, 5,000 steps ended at 21 of 25 modes and 69 % of the samples
+within 3σ of a mode on 10,000 points, and at 25 modes and 99.8 % on 200,000 points
+(benchmarks/gan_quality.py). The points take 1.6 MB.
+"""
+
+TOY_POINTS = 10_000
+"""Points drawn by default for the other toy data sets."""
+
 POINT_DATASETS = ("gauss1d", "ring8", "grid25", "moons", "spiral")
 DATASET_NAMES = (*POINT_DATASETS, "digits")
 
@@ -135,16 +148,18 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray]:
     return bunch.data.astype(np.float32), bunch.target.astype(np.int64)
 
 
-def make_dataset(name: str, n: int = 10_000, seed: int = 0) -> Dataset:
+def make_dataset(name: str, n: int | None = None, seed: int = 0) -> Dataset:
     """Build a data set by name.
 
     Parameters
     ----------
     name : str
         One of ``gauss1d``, ``ring8``, ``grid25``, ``moons``, ``spiral``, ``digits``.
-    n : int
-        Number of points drawn for the toy sets. Ignored for ``digits``, which always
-        holds the 1,797 images of ``sklearn.datasets.load_digits``.
+    n : int, optional
+        Number of points drawn for the toy sets; by default :data:`MIXTURE_POINTS`
+        for ``ring8`` and ``grid25`` and :data:`TOY_POINTS` for the others. Ignored
+        for ``digits``, which always holds the 1,797 images of
+        ``sklearn.datasets.load_digits``.
     seed : int
         Seed of the generator that draws the toy points.
 
@@ -157,6 +172,8 @@ def make_dataset(name: str, n: int = 10_000, seed: int = 0) -> Dataset:
         raise ValueError(
             f"unknown data set {name!r}; choose one of {', '.join(DATASET_NAMES)}"
         )
+    if n is None:
+        n = MIXTURE_POINTS if name in ("ring8", "grid25") else TOY_POINTS
     if n < 1:
         raise ValueError(f"number of samples must be positive, got {n}")
     rng = np.random.default_rng(seed)
