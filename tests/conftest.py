@@ -9,6 +9,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("GAN_PLAYGROUND_TORCH_THREADS", "1")
 
+SLOW_TEST_TIMEOUT_SECONDS = 600
+"""Time-out of a test marked slow; other tests get pyproject's shorter one."""
+
 THREAD_JOIN_SECONDS = 10.0
 """How long a thread that a test started may take to end after the test."""
 
@@ -16,6 +19,13 @@ PROCESS_THREAD_PREFIXES = ("mathtext",)
 """Names of process-wide pool threads that stay idle between uses by design:
 widgets.formula_view renders formulas in a one-thread executor that lives as long as
 the process."""
+
+
+def pytest_collection_modifyitems(items):
+    """Give tests marked slow a longer time-out, unless they set their own."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT_SECONDS))
 
 
 def _is_process_thread(thread: threading.Thread) -> bool:

@@ -87,6 +87,7 @@ CHECKPOINT_DAMAGES = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["gan", "mmd"])
 def test_broken_checkpoint_keeps_run(qtbot, main_window, tmp_path, key):
     good = tmp_path / "good"

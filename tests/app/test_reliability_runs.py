@@ -137,84 +137,91 @@ def test_bad_density_names_x(qtbot, main_window, key, target, low, high, expecte
     assert tab.controller.run is None, "no run is built from a bad density"
 
 
-@pytest.mark.parametrize("key", KEYS)
-def test_settings_locked_while_running(qtbot, main_window, key):
-    tab = _tab(main_window, key)
-    _use_small_run(tab)
-    assert tab.form.isEnabled(), "settings can be edited before a run"
-    tab.start()
-    qtbot.waitUntil(
-        lambda: tab.controller.run is not None and tab.controller.run.step > 0,
-        timeout=TIMEOUT_MS,
-    )
-    assert not tab.form.isEnabled(), "settings are locked while running"
-    tab.controller.pause(True)
-    assert not tab.form.isEnabled(), "and while paused"
-    tab.stop()
-    assert tab.form.isEnabled(), "a stopped run unlocks them"
+def test_settings_locked_while_running(qtbot, main_window):
+    # One window for all tabs, which keeps the test short; messages name the tab.
+    for key in KEYS:
+        tab = _tab(main_window, key)
+        _use_small_run(tab)
+        assert tab.form.isEnabled(), f"{key}: settings can be edited before a run"
+        tab.start()
+        qtbot.waitUntil(
+            lambda tab=tab: (
+                tab.controller.run is not None and tab.controller.run.step > 0
+            ),
+            timeout=TIMEOUT_MS,
+        )
+        assert not tab.form.isEnabled(), f"{key}: settings are locked while running"
+        tab.controller.pause(True)
+        assert not tab.form.isEnabled(), f"{key}: and while paused"
+        tab.stop()
+        assert tab.form.isEnabled(), f"{key}: a stopped run unlocks them"
 
-    # A change after Stop takes effect only in a new run from step 0.
-    run = tab.controller.run
-    tab.form.set_value("seed", 5)
-    tab.start()
-    qtbot.waitUntil(
-        lambda: tab.controller.run is not None and tab.controller.run is not run,
-        timeout=TIMEOUT_MS,
-    )
-    tab.stop()
-    assert tab.controller.run is not run, "changed settings start a new run"
+        # A change after Stop takes effect only in a new run from step 0.
+        run = tab.controller.run
+        tab.form.set_value("seed", 5)
+        tab.start()
+        qtbot.waitUntil(
+            lambda tab=tab, run=run: (
+                tab.controller.run is not None and tab.controller.run is not run
+            ),
+            timeout=TIMEOUT_MS,
+        )
+        tab.stop()
+        assert tab.controller.run is not run, f"{key}: changed settings start anew"
 
 
-@pytest.mark.parametrize("key", KEYS)
-def test_preset_while_running_resets(qtbot, main_window, key):
+def test_preset_while_running_resets(qtbot, main_window):
     from app.presets import Preset
 
-    tab = _tab(main_window, key)
-    _use_small_run(tab)
-    tab.start()
-    qtbot.waitUntil(
-        lambda: tab.controller.run is not None and tab.controller.run.step > 0,
-        timeout=TIMEOUT_MS,
-    )
-    preset = Preset(
-        name="seed-7", tab=key, title="Seed 7", explanation="", settings={"seed": 7}
-    )
-    assert main_window.menus.load_preset(preset), main_window.error_label.text()
-    assert not tab.controller.busy, "loading a preset stops the running worker"
-    assert tab.controller.run is None, "and drops the run, so nothing mixes"
-    assert tab.form.value("seed") == 7, "the preset's settings are shown"
-    assert tab.form.isEnabled(), "and can be edited"
-
-
-@pytest.mark.parametrize("key", KEYS)
-def test_same_seed_repeats_after_reset(qtbot, main_window, key):
-    tab = _tab(main_window, key)
-    if key in ("gan", "mmd"):
+    for key in KEYS:
+        tab = _tab(main_window, key)
         _use_small_run(tab)
-        tab.form.set_values({"steps": 15, "seed": 3})
-    else:
-        tab.form.set_values({"mode": "bulk", tab.count_key: 3000, "seed": 3})
-    results = []
-    for _ in range(2):
         tab.start()
-        qtbot.waitUntil(lambda: tab.controller.state == "stopped", timeout=TIMEOUT_MS)
-        run = tab.controller.run
-        history = getattr(run, "history", None)
-        losses = history.as_dict() if history is not None else {}
-        results.append((np.array(tab.samples(), copy=True), losses))
-        tab.reset()
-    (samples_a, losses_a), (samples_b, losses_b) = results
-    assert np.array_equal(samples_a, samples_b), "same seed, same samples"
-    for column, values in losses_a.items():
-        assert np.array_equal(values, losses_b[column]), f"same {column}"
+        qtbot.waitUntil(
+            lambda tab=tab: (
+                tab.controller.run is not None and tab.controller.run.step > 0
+            ),
+            timeout=TIMEOUT_MS,
+        )
+        preset = Preset(
+            name="seed-7", tab=key, title="Seed 7", explanation="", settings={"seed": 7}
+        )
+        assert main_window.menus.load_preset(preset), main_window.error_label.text()
+        assert not tab.controller.busy, f"{key}: a preset stops the running worker"
+        assert tab.controller.run is None, f"{key}: and drops the run"
+        assert tab.form.value("seed") == 7, f"{key}: the preset's settings are shown"
+        assert tab.form.isEnabled(), f"{key}: and can be edited"
 
 
-@pytest.mark.parametrize("key", ["gan", "mmd"])
-def test_device_field_says_runs_differ(main_window, key):
-    tab = _tab(main_window, key)
-    tooltip = tab.form.controls["device"].toolTip()
-    assert "CPU" in tooltip, f"the device tooltip should compare devices: {tooltip}"
-    assert "GPU" in tooltip, f"the device tooltip should compare devices: {tooltip}"
+def test_same_seed_repeats_after_reset(qtbot, main_window):
+    for key in KEYS:
+        tab = _tab(main_window, key)
+        if key in ("gan", "mmd"):
+            _use_small_run(tab)
+            tab.form.set_values({"steps": 15, "seed": 3})
+        else:
+            tab.form.set_values({"mode": "bulk", tab.count_key: 3000, "seed": 3})
+        results = []
+        for _ in range(2):
+            tab.start()
+            qtbot.waitUntil(
+                lambda tab=tab: tab.controller.state == "stopped", timeout=TIMEOUT_MS
+            )
+            history = getattr(tab.controller.run, "history", None)
+            losses = history.as_dict() if history is not None else {}
+            results.append((np.array(tab.samples(), copy=True), losses))
+            tab.reset()
+        (samples_a, losses_a), (samples_b, losses_b) = results
+        assert np.array_equal(samples_a, samples_b), f"{key}: same seed, samples"
+        for column, values in losses_a.items():
+            assert np.array_equal(values, losses_b[column]), f"{key}: same {column}"
+
+
+def test_device_field_says_runs_differ(main_window):
+    for key in ("gan", "mmd"):
+        tooltip = _tab(main_window, key).form.controls["device"].toolTip()
+        assert "CPU" in tooltip, f"{key}: the device tooltip compares devices"
+        assert "GPU" in tooltip, f"{key}: the device tooltip compares devices"
 
 
 def test_rapid_presses_in_every_tab(qtbot, main_window):
