@@ -98,6 +98,8 @@ class GanTrainer:
 
         # Seed one torch generator for everything random in the run.
         self.generator = torch.Generator().manual_seed(config.seed)
+        # NOTE: dropout draws from torch's global RNG, which this seeds, so two
+        # runs with d_dropout > 0 in different tabs at once do not repeat exactly.
         torch.manual_seed(config.seed)
         dim = self.dataset.dim
         output = nn.Tanh() if self.dataset.is_image else None
