@@ -68,12 +68,28 @@ def test_bad_arguments_exit_2(args, message, capsys, tmp_path, monkeypatch):
 def test_train_writes_all_outputs(tmp_path):
     out = tmp_path / "run"
     result = run_cli(
-        "train", "gan", "--data", "ring8", "--steps", "30", "--seed", "1",
-        "--width", "16", "--out", str(out),
+        "train",
+        "gan",
+        "--data",
+        "ring8",
+        "--steps",
+        "30",
+        "--seed",
+        "1",
+        "--width",
+        "16",
+        "--out",
+        str(out),
     )
     assert result.returncode == 0, result.stderr
-    for name in ("samples.npy", "samples.png", "history.csv", "metrics.json",
-                 "model.safetensors", "config.json"):
+    for name in (
+        "samples.npy",
+        "samples.png",
+        "history.csv",
+        "metrics.json",
+        "model.safetensors",
+        "config.json",
+    ):
         assert (out / name).is_file(), f"{name} should be written"
     samples = np.load(out / "samples.npy")
     assert samples.shape == (2500, 2), f"2,500 2-D samples, got {samples.shape}"
@@ -89,8 +105,19 @@ def test_train_writes_all_outputs(tmp_path):
 
 def test_train_digits_writes_pixel_samples(tmp_path):
     out = tmp_path / "digits"
-    code = main(["train", "gan", "--data", "digits", "--steps", "3", "--out",
-                 str(out), "--no-progress"])
+    code = main(
+        [
+            "train",
+            "gan",
+            "--data",
+            "digits",
+            "--steps",
+            "3",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0, "short digits run should succeed"
     samples = np.load(out / "samples.npy")
     assert samples.shape == (1000, 64), f"1,000 digits of 64 pixels: {samples.shape}"
@@ -101,8 +128,22 @@ def test_resume_continues_from_last_step(tmp_path):
     out = tmp_path / "run"
     common = ["--data", "ring8", "--width", "16", "--no-progress"]
     assert main(["train", "gan", "--steps", "10", "--out", str(out), *common]) == 0
-    assert main(["train", "gan", "--resume", str(out), "--steps", "15", "--out",
-                 str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "gan",
+                "--resume",
+                str(out),
+                "--steps",
+                "15",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["steps"] == 15, "resume should continue to the new total"
     lines = (out / "history.csv").read_text().splitlines()
@@ -111,8 +152,22 @@ def test_resume_continues_from_last_step(tmp_path):
 
 def test_resume_from_corrupt_checkpoint_leaves_folder(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "gan", "--steps", "5", "--width", "8", "--out", str(out),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "gan",
+                "--steps",
+                "5",
+                "--width",
+                "8",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     weights = out / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
     before = {p.name: p.read_bytes() for p in out.iterdir()}
