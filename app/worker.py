@@ -22,7 +22,7 @@ from models.runs import Run
 
 logger = logging.getLogger(__name__)
 
-VIEW_BUDGET = 0.06
+VIEW_BUDGET = 0.05
 """Largest share of wall time that making and drawing snapshots may take.
 
 Drawing runs on the GUI thread but holds the GIL for most of its time, so it

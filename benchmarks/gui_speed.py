@@ -10,15 +10,19 @@ In one process this alternates ``--rounds`` times between two measurements of
   tab's run is resumed for each chunk and paused after it.
 
 The ratio is window steps/s over bare steps/s, both summed over all rounds.
-Short alternating chunks share the machine's load, so the ratio is steadier than
-either rate on a busy machine. On a machine busy with other processes, though, the
-window's two busy threads win a larger share of the cores than the bare loop's
-one, which can flatter the wall-clock ratio. The script therefore also prints the
-ratio of steps per CPU second of the whole process, which counts the GUI
-thread's work against the window. While the window trains, a 5 ms ``QTimer`` records
-the intervals between its timeouts. An interval much longer than 5 ms is time when
-the GUI thread could not react. The same timer in the idle window first shows
-what the machine's load alone does to the intervals::
+Short alternating chunks share the machine's load. On a machine busy with other
+processes the wall-clock ratio still moves both ways: the window's two threads may
+win a larger share of the cores, or wait for the GIL while the OS has descheduled
+the thread that holds it. The script therefore also prints the ratio of steps per
+CPU second of the whole process, which counts the GUI thread's work against the
+window and depends less on the load.
+
+After the speed rounds, the window trains for ``--gap-seconds`` while a 5 ms
+``QTimer`` records the intervals between its timeouts. An interval much longer
+than 5 ms is time when the GUI thread could not react. The timer runs apart from
+the speed rounds because its own callbacks compete with the worker for the GIL.
+The same timer in the idle window first shows what the machine's load alone does
+to the intervals::
 
     python benchmarks/gui_speed.py --data ring8 --rounds 10 --chunk 2
     python benchmarks/gui_speed.py --data digits --threads 2
@@ -182,15 +186,19 @@ def start_window_run(tab, config) -> None:
         raise RuntimeError("the GAN tab built no run during the warm-up")
 
 
-def window_chunk(tab, seconds: float) -> tuple[int, float, float, list]:
+def window_chunk(
+    tab, seconds: float, record_intervals: bool = False
+) -> tuple[int, float, float, list]:
     """Resume the tab's run for ``seconds``, then pause it.
 
     Returns the steps done, the wall and CPU seconds they took (CPU summed over
-    the process's threads) and the GUI timer intervals.
+    the process's threads) and, with ``record_intervals``, the intervals of a
+    5 ms timer on the GUI thread.
     """
     run = tab.controller.run
     recorder = IntervalRecorder()
-    recorder.start()
+    if record_intervals:
+        recorder.start()
     start_step = run.step
     started, cpu_started = time.perf_counter(), time.process_time()
     tab.controller.pause(False)
@@ -200,7 +208,8 @@ def window_chunk(tab, seconds: float) -> tuple[int, float, float, list]:
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     run_events(0.2)  # Draw the snapshot sent at the pause.
-    recorder.stop()
+    if record_intervals:
+        recorder.stop()
     return steps, elapsed, cpu, recorder.intervals
 
 
@@ -226,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         "--threads",
         type=int,
         help="torch intra-op threads for both (default: the window's choice)",
+    )
+    parser.add_argument(
+        "--gap-seconds",
+        type=float,
+        default=20.0,
+        help="seconds of training while the 5 ms timer records intervals",
     )
     parser.add_argument(
         "--switch-interval-ms",
@@ -264,21 +279,23 @@ def main(argv: list[str] | None = None) -> int:
     start_window_run(tab, config)
     # Steps, wall seconds and CPU seconds of each kind of measurement.
     totals = {"bare": np.zeros(3), "window": np.zeros(3)}
-    ratios, intervals = [], []
+    ratios = []
     try:
         for round_index in range(args.rounds):
             torch.set_num_threads(threads)
             bare_steps, bare_seconds, bare_cpu = bare.run_for(args.chunk)
-            steps, seconds, cpu, chunk_intervals = window_chunk(tab, args.chunk)
+            steps, seconds, cpu, _ = window_chunk(tab, args.chunk)
             totals["bare"] += (bare_steps, bare_seconds, bare_cpu)
             totals["window"] += (steps, seconds, cpu)
-            intervals += chunk_intervals
             ratios.append((steps / seconds) / (bare_steps / bare_seconds))
             print(
                 f"round {round_index}: bare {bare_steps / bare_seconds:7.1f} steps/s, "
                 f"window {steps / seconds:7.1f} steps/s, ratio {ratios[-1]:.3f}",
                 flush=True,
             )
+        # The timer's own callbacks compete with the worker for the GIL, so the
+        # intervals are recorded apart from the speed measurements.
+        *_, intervals = window_chunk(tab, args.gap_seconds, record_intervals=True)
         metrics_shown = tab.metrics_panel.step is not None
     finally:
         window.shutdown()

@@ -60,6 +60,8 @@ class LiveMetrics:
         Upper bound on the share of wall time spent on metrics: after an
         evaluation that took t seconds, the next waits at least t /
         max_cost_fraction seconds, even if that is longer than ``interval_s``.
+        An evaluation took about 17 ms on ring8 and 65 ms on digits (one core),
+        so the default 2 % spaces digit scores about 3 s apart.
     samples : int, optional
         Generated samples per evaluation; by default :data:`POINT_SAMPLES` for
         points and :data:`IMAGE_SAMPLES` for images.
@@ -73,7 +75,7 @@ class LiveMetrics:
         dataset: Dataset,
         seed: int = 0,
         interval_s: float = 1.5,
-        max_cost_fraction: float = 0.05,
+        max_cost_fraction: float = 0.02,
         samples: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
