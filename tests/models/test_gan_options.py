@@ -240,9 +240,9 @@ def test_latent_categories_append_scaled_one_hot_code():
 
 
 def test_latent_categories_off_keeps_noise_unchanged():
-    plain = GanTrainer(small_config(seed=5))
+    plain = GanTrainer(small_config(seed=5, latent_categories=0))
     assert plain._noise(3).shape == (3, 8), "no code without categories"
-    again = GanTrainer(small_config(seed=5, category_scale=2.0))
+    again = GanTrainer(small_config(seed=5, latent_categories=0, category_scale=2.0))
     assert torch.equal(plain.fixed_noise, again.fixed_noise), (
         "the code length has no effect while categories are off"
     )
