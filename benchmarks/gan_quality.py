@@ -36,17 +36,20 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "gan_quality.jsonl"
 SAMPLES = 2500
 
 # Overrides of the shipped per-data-set defaults. "previous" is the default before
-# the categorical code, the weight average and the decay were added. Each "no-..."
-# variant removes one of those, and the others add one technique to the default.
+# the categorical code, the weight average, the decay and the larger training set.
+# Each "no-..." variant removes one of those, and the others change one setting.
+# "points" sets the size of the training set, which is not a GAN setting.
 _PREVIOUS = dict(latent_categories=0, g_ema=0.0, lr_schedule="constant")
 VARIANTS = {
     "default": {},
     "previous": {
-        "ring8": dict(steps=5000, **_PREVIOUS),
-        "grid25": dict(steps=6000, **_PREVIOUS),
+        "ring8": dict(steps=5000, points=10_000, **_PREVIOUS),
+        "grid25": dict(steps=6000, points=10_000, **_PREVIOUS),
     },
     "no-categories": dict(latent_categories=0),
     "10k-points": dict(points=10_000),
+    "categories32": {"ring8": dict(latent_categories=32)},
+    "categories32-10k-points": {"ring8": dict(latent_categories=32, points=10_000)},
     "no-ema": dict(g_ema=0.0),
     "constant-lr": dict(lr_schedule="constant"),
     "batch512": dict(batch_size=512),
@@ -98,7 +101,6 @@ def run_once(data: str, seed: int, overrides: dict) -> dict:
     from models.gan import GanTrainer
     from models.metrics import mode_coverage
 
-    # "points" sets the size of the training set, which is not a GAN setting.
     overrides = dict(overrides)
     points = overrides.pop("points", None)
     config = default_config(data, seed=seed, **overrides)

@@ -253,7 +253,7 @@ def default_config(data: str, **overrides) -> GanConfig:
         # see docs/benchmarks.md.
         base = dict(
             steps=3000 if data == "ring8" else 5000,
-            latent_categories=32 if data == "ring8" else 50,
+            latent_categories=64 if data == "ring8" else 50,
             g_ema=0.999,
             lr_schedule="linear",
         )
