@@ -32,11 +32,15 @@ SAMPLES = 2500
 
 def run_once(loss: str, seed: int, steps: int, overrides: dict) -> dict:
     """Train one ring8 GAN with the given generator loss and score it."""
+    from models.datasets import make_dataset
     from models.gan import GanTrainer
     from models.metrics import mode_coverage
 
     settings = {**overrides, "steps": steps, "generator_loss": loss}
-    trainer = GanTrainer(default_config("ring8", seed=seed, **settings))
+    points = settings.pop("points", None)
+    dataset = make_dataset("ring8", n=points, seed=seed) if points else None
+    config = default_config("ring8", seed=seed, **settings)
+    trainer = GanTrainer(config, dataset=dataset)
     started = time.perf_counter()
     for _ in trainer.steps():
         pass
