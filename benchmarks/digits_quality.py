@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         metrics = json.loads((Path(out) / "metrics.json").read_text())
 
     reference = reference_real_metrics()
-    print(json.dumps({"machine": machine(), "command": " ".join(command[1:])}))
+    # The training ran in the subprocess, with the thread count of app.threads.
+    about = machine()
+    about.pop("torch_threads")
+    print(json.dumps({"machine": about, "command": " ".join(command[1:])}))
     print(
         f"{metrics['steps']:,} steps in {metrics['wall_seconds']:.1f} s of training "
         f"({metrics['steps_per_second']:.0f} steps/s), {process_seconds:.1f} s for "
