@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in range(args.seeds):
         for loss in GENERATOR_LOSSES:
             row = run_once(loss, seed, args.steps, overrides)
+            row["variant"] = args.variant
             results[loss].append(row)
             print(
                 f"seed {seed:2d} {loss:<15} {row['modes']}/8 modes, "
