@@ -12,6 +12,7 @@ writers at start, and importing torch there delayed the first paint by seconds.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import torch
+
+logger = logging.getLogger(__name__)
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -196,9 +199,17 @@ def check_optimizer_tensors(
 
 
 def restore_progress(
-    trainer, step, rng_state: torch.Tensor | None, history: torch.Tensor | None
+    trainer,
+    step,
+    rng_state: torch.Tensor | None,
+    history: torch.Tensor | None,
+    history_stride=None,
 ) -> None:
     """Set a loaded trainer's step, RNG state and history from a checkpoint.
+
+    With ``history_stride``, the stride of the saved history, the history continues
+    on its grid after a resume. Without it, or when the rows do not fit that stride
+    and step (a checkpoint from an older version), the rows are appended one by one.
 
     Raises
     ------
@@ -222,6 +233,14 @@ def restore_progress(
             raise ValueError(f"the saved RNG state is invalid: {error}") from error
     trainer.step = step
     trainer.total_steps = max(trainer.config.steps, step)
-    if history is not None:
-        for row in history.numpy():
-            trainer.history.append(*row)
+    if history is None:
+        return
+    rows = history.numpy()
+    if history_stride is not None:
+        try:
+            trainer.history.restore(rows, history_stride, seen=step)
+            return
+        except ValueError as error:
+            logger.info("appending the saved history row by row: %s", error)
+    for row in rows:
+        trainer.history.append(*row)

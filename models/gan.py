@@ -513,7 +513,13 @@ class GanTrainer:
             rng_state = tensors.pop("rng_state", None)
             history = tensors.pop("history", None)
             trainer.load_state_dict(tensors)
-            restore_progress(trainer, description.get("step"), rng_state, history)
+            restore_progress(
+                trainer,
+                description.get("step"),
+                rng_state,
+                history,
+                description.get("history_stride"),
+            )
         except (ValueError, TypeError, KeyError, RuntimeError) as error:
             raise CheckpointError(f"cannot load {folder}: {error}") from error
         trainer.last_good.update(trainer, force=True)

@@ -618,7 +618,13 @@ class MmdTrainer:
             history = tensors.pop("history", None)
             bandwidths = tensors.pop("bandwidths", None)
             trainer.load_state_dict(tensors)
-            restore_progress(trainer, description.get("step"), rng_state, history)
+            restore_progress(
+                trainer,
+                description.get("step"),
+                rng_state,
+                history,
+                description.get("history_stride"),
+            )
         except (ValueError, TypeError, KeyError, RuntimeError) as error:
             raise CheckpointError(f"cannot load {folder}: {error}") from error
         if bandwidths is not None and bandwidths.ndim == 1 and len(bandwidths):
