@@ -14,6 +14,7 @@ import numpy as np
 
 from app.cli import CommandError
 from app.presets import check_setting_types
+from app.samples_figure import render_samples_png
 
 logger = logging.getLogger(__name__)
 
@@ -230,59 +231,6 @@ def write_samples(path: Path, samples: np.ndarray) -> None:
 
     buffer = io.BytesIO()
     np.save(buffer, samples)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def render_samples_png(path: Path, dataset, samples: np.ndarray, title: str) -> None:
-    """Draw the scatter, histogram or digit grid with matplotlib's Agg backend."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    from models.checkpoint import atomic_write_bytes
-    from models.images import tile_images
-
-    figure = plt.figure(figsize=(6, 6), dpi=100)
-    axes = figure.add_subplot(1, 1, 1)
-    if dataset.is_image:
-        images = samples[:100].reshape(-1, *dataset.image_shape)
-        low, high = dataset.value_range
-        mosaic = tile_images(images, columns=10, fill=high * 0.35)
-        # Row 0 of each image is its top row: imshow's default origin="upper".
-        axes.imshow(mosaic, cmap="gray_r", vmin=low, vmax=high, origin="upper")
-        axes.set_xticks([])
-        axes.set_yticks([])
-    elif dataset.dim == 1:
-        real = dataset.samples[:, 0]
-        low, high = np.percentile(real, [0, 100])
-        pad = 0.15 * (high - low)
-        bins = np.linspace(low - pad, high + pad, 61)
-        axes.hist(real, bins=bins, density=True, alpha=0.4, label="real")
-        axes.hist(
-            samples[:, 0],
-            bins=bins,
-            density=True,
-            histtype="step",
-            lw=2,
-            label="generated",
-        )
-        axes.set_xlabel("x")
-        axes.set_ylabel("density")
-        axes.legend()
-    else:
-        real = dataset.samples[:2500]
-        axes.scatter(real[:, 0], real[:, 1], s=3, alpha=0.3, label="real")
-        axes.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.6, label="generated")
-        axes.set_aspect("equal")
-        axes.set_xlabel("x₁")
-        axes.set_ylabel("x₂")
-        axes.legend(loc="upper right")
-    axes.set_title(title)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
     atomic_write_bytes(path, buffer.getvalue())
 
 
