@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QWidget
 
 from app.sampling_tab import (
     LabelledRun,
@@ -41,6 +41,32 @@ def diagnostics_summary(ess: np.ndarray, rhat: np.ndarray, chains: int) -> str:
             r_text = f'<span style="color:#b00020"><b>{r_text}</b></span>'
         parts.append(f"{name}: ESS {_format_number(float(e), ',.0f')}, R̂ {r_text}")
     return f"{'; '.join(parts)} (over {chains} chains)"
+
+
+def stuck_warning(snapshot: dict) -> str:
+    """Describe chains that accept no proposal, with a fix, or return ""."""
+    stuck, chains = snapshot["stuck_chains"], snapshot["chains"]
+    if not stuck:
+        return ""
+    window = snapshot["stuck_window"]
+    rate = _format_number(snapshot["acceptance_rate"], ".3f")
+    step = snapshot["step_size"]
+    if snapshot["proposal"] == "independent":
+        fix = (
+            f"the proposal N(start, s²) with s = {step:g} rarely lands where the "
+            "target has mass; set s near the target's spread"
+        )
+    else:
+        fix = f"the step size s = {step:g} is too large for this target; lower it"
+    if stuck == chains:
+        who = f"All {chains} chains are stuck" if chains > 1 else "The chain is stuck"
+    else:
+        who = f"{stuck} of {chains} chains are stuck"
+    return (
+        f"{who}: no proposal accepted in the last {window:,} iterations "
+        f"(acceptance rate {rate} over the run). Their draws repeat one point, "
+        f"so they do not follow the target: {fix}."
+    )
 
 
 class MetropolisTab(SamplingTab):
@@ -178,6 +204,13 @@ class MetropolisTab(SamplingTab):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+
+        # A warning shown while chains accept no proposal.
+        self.stuck_label = QLabel()
+        self.stuck_label.setWordWrap(True)
+        self.stuck_label.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.stuck_label.setVisible(False)
+        self.right.insertWidget(self.right.indexOf(self.views), self.stuck_label)
         self._update_start_fields()
 
     def _on_form_changed(self, key: str) -> None:
@@ -275,6 +308,7 @@ class MetropolisTab(SamplingTab):
         self.rate_plot.clear_data()
         self.autocorrelation_plot.clear_data()
         self._target_drawn = False
+        self.stuck_label.setVisible(False)
 
     def show_snapshot(self, snapshot: dict) -> None:
         dim = snapshot["dim"]
@@ -307,6 +341,9 @@ class MetropolisTab(SamplingTab):
         self.rate_plot.set_rates(np.minimum(steps, snapshot["iterations"]), trace)
         self.autocorrelation_plot.set_autocorrelation(snapshot["autocorrelation"])
         self.caption.setText(self._caption(snapshot))
+        warning = stuck_warning(snapshot)
+        self.stuck_label.setText(warning)
+        self.stuck_label.setVisible(bool(warning))
 
     def _caption(self, snapshot: dict) -> str:
         rate = _format_number(snapshot["acceptance_rate"], ".3f")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -51,6 +52,11 @@ PROPOSALS = MH_PROPOSALS
 
 # Random numbers for this many chain-steps are drawn at once.
 _BLOCK_VALUES = 2**18
+
+STUCK_ITERATIONS = 200
+"""A chain that accepted no proposal in at least this many recent iterations counts
+as stuck. A chain with an acceptance rate of 3 % accepts none of 200 proposals with
+probability 0.97^200, about 0.2 %."""
 
 
 def default_start(target: Target1D | Target2D) -> np.ndarray:
@@ -481,6 +487,10 @@ class MetropolisRun:
         self._cache_key = None
         self._cache: dict = {}
         self._recent_samples = 2000
+        # Marks of (iteration, accepted per chain). The first starts the recent
+        # window and the last is the latest mark. Once STUCK_ITERATIONS iterations
+        # have run, the window spans at least that many.
+        self._window_marks = [(sampler.iteration, sampler.accepted.copy())]
 
         # Target views and running summaries of the kept draws.
         if sampler.dim == 1:
@@ -538,6 +548,9 @@ class MetropolisRun:
             )[-keep:]
             self.step += 1
             self._acceptance_trace.append(self.step, sampler.acceptance_rate)
+            if sampler.iteration - self._window_marks[-1][0] >= STUCK_ITERATIONS:
+                mark = (sampler.iteration, sampler.accepted.copy())
+                self._window_marks = [self._window_marks[-1], mark]
             yield {
                 "step": self.step,
                 "iteration": sampler.iteration,
@@ -550,6 +563,19 @@ class MetropolisRun:
         """Kept draws so far, shape (chains, kept, dim)."""
         return self._draws[:, : self.kept].copy()
 
+    def _stuck_chains(self) -> tuple[int, int]:
+        """Count the chains that accepted nothing in the recent window.
+
+        Returns that count and the window's length in iterations. In a window
+        shorter than `STUCK_ITERATIONS` no chain counts as stuck.
+        """
+        start_iteration, start_accepted = self._window_marks[0]
+        window = self.sampler.iteration - start_iteration
+        if window < STUCK_ITERATIONS:
+            return 0, window
+        recent = self.sampler.accepted - start_accepted
+        return int(np.count_nonzero(recent == 0)), window
+
     def _diagnostics(self) -> dict:
         if self._cache_key == self.kept:
             return self._cache
@@ -557,12 +583,19 @@ class MetropolisRun:
         dim = self.sampler.dim
         lags = min(self._max_lag, max(self.kept - 1, 0))
         if self.kept >= 2:
-            acf = np.stack(
-                [
-                    np.nanmean(autocorrelation(draws[:, :, d], max_lag=lags), axis=0)
-                    for d in range(dim)
-                ]
-            )
+            # A stuck chain is constant, so its autocorrelation is NaN. When every
+            # chain is stuck the mean is NaN too, which the snapshot's stuck_chains
+            # already reports, so numpy's warning about it is silenced.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                acf = np.stack(
+                    [
+                        np.nanmean(
+                            autocorrelation(draws[:, :, d], max_lag=lags), axis=0
+                        )
+                        for d in range(dim)
+                    ]
+                )
         else:
             acf = np.full((dim, lags + 1), math.nan)
         self._cache = {
@@ -583,6 +616,11 @@ class MetropolisRun:
         - ``acceptance_rate``: running rate over all chains and iterations.
           ``acceptance_trace``: that rate after steps ``acceptance_steps``,
           every step at first and thinned evenly to at most 4096 values.
+          ``chain_acceptance_rates``: the running rate of each chain, shape
+          (chains,).
+        - ``stuck_chains``: chains that accepted no proposal in the last
+          ``stuck_window`` iterations, which span at least `STUCK_ITERATIONS`
+          (0 before that many iterations have run).
         - ``path``: latest states of the displayed chains, shape
           (display_chains, path_length, dim), oldest first.
         - ``proposals``, shape (display_chains, recent, dim), and
@@ -613,6 +651,11 @@ class MetropolisRun:
         acceptance = self._acceptance_trace.as_dict()
         recent_per_chain = max(1, self._recent_samples // sampler.chains)
         recent = self._draws[:, max(0, self.kept - recent_per_chain) : self.kept]
+        stuck, window = self._stuck_chains()
+        if sampler.iteration:
+            chain_rates = sampler.accepted / sampler.iteration
+        else:
+            chain_rates = np.full(sampler.chains, math.nan)
         snapshot = {
             "step": self.step,
             "iteration": sampler.iteration,
@@ -625,6 +668,9 @@ class MetropolisRun:
             "acceptance_rate": sampler.acceptance_rate,
             "acceptance_trace": acceptance["rate"],
             "acceptance_steps": acceptance["step"],
+            "chain_acceptance_rates": chain_rates,
+            "stuck_chains": stuck,
+            "stuck_window": window,
             "path": np.swapaxes(self._path, 0, 1).copy(),
             "proposals": np.swapaxes(self._proposals, 0, 1).copy(),
             "proposal_accepted": self._proposal_accepted.T.copy(),

@@ -342,3 +342,55 @@ def test_run_rejects_huge_storage():
     sampler = MetropolisHastings(Normal(), chains=1000)
     with pytest.raises(TargetError, match="draw values"):
         MetropolisRun(sampler, np.random.default_rng(20), iterations=10**6)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 1000])
+def test_run_reports_stuck_chains(chunk_size):
+    # A step of 10^6 on N(0, 1) lands within 3 of the mode with probability about
+    # 2.4e-6, so 4 chains of 1,000 iterations accept nothing.
+    sampler = MetropolisHastings(Normal(0, 1), step_size=1e6, chains=4)
+    run = MetropolisRun(
+        sampler, np.random.default_rng(0), 1000, burn_in=0, chunk_size=chunk_size
+    )
+    list(run.steps())
+    snapshot = run.snapshot()
+    assert snapshot["acceptance_rate"] == 0.0, "no proposal accepted"
+    assert snapshot["stuck_chains"] == 4, f"stuck: {snapshot['stuck_chains']}"
+    assert snapshot["stuck_window"] >= 200, f"window {snapshot['stuck_window']}"
+    rates = snapshot["chain_acceptance_rates"]
+    np.testing.assert_array_equal(rates, np.zeros(4))
+
+
+def test_run_reports_no_stuck_chains():
+    sampler = MetropolisHastings(Normal(0, 1), step_size=2.4, chains=8)
+    run = MetropolisRun(sampler, np.random.default_rng(0), 1000, chunk_size=1)
+    list(run.steps())
+    snapshot = run.snapshot()
+    assert snapshot["stuck_chains"] == 0, f"stuck: {snapshot['stuck_chains']}"
+    rates = snapshot["chain_acceptance_rates"]
+    assert rates.shape == (8,), f"one rate per chain: {rates.shape}"
+    assert np.all((rates > 0.3) & (rates < 0.6)), f"rates near 0.44: {rates}"
+
+
+def test_run_short_window_not_stuck():
+    sampler = MetropolisHastings(Normal(0, 1), step_size=1e6, chains=4)
+    run = MetropolisRun(sampler, np.random.default_rng(0), 150, burn_in=0)
+    list(run.steps())
+    snapshot = run.snapshot()
+    assert snapshot["stuck_window"] == 150, "the window is the whole run"
+    assert snapshot["stuck_chains"] == 0, "150 iterations are too few to judge"
+
+
+def test_run_chain_stuck_later():
+    # The window moves: a chain that mixed early and then stopped is reported.
+    sampler = MetropolisHastings(Normal(0, 1), step_size=2.4, chains=4)
+    run = MetropolisRun(sampler, np.random.default_rng(0), 2000, chunk_size=10)
+    steps = run.steps()
+    for _ in range(100):
+        next(steps)
+    assert run.snapshot()["stuck_chains"] == 0, "mixing at first"
+    sampler.step_size = 1e6
+    list(steps)
+    snapshot = run.snapshot()
+    assert snapshot["stuck_chains"] == 4, f"stuck: {snapshot['stuck_chains']}"
+    assert snapshot["acceptance_rate"] > 0.1, "the run-long rate hides it"
