@@ -38,6 +38,7 @@ class InverseTab(SamplingTab):
     title = "Inverse transform"
     key = "inverse"
     count_key = "samples"
+    count_unit = ("sample", "samples")
     target_kinds = ("distribution", "density", "CDF")
     default_target = "normal(0, 1)"
     setting_aliases = {"data": "target", "steps": "samples"}
@@ -79,7 +80,8 @@ class InverseTab(SamplingTab):
             sampler = InverseTransformSampler(target, numerical=numerical)
             rng = np.random.default_rng(seed)
             run = InverseTransformRun(sampler, rng, n, chunk_size=chunk)
-            return LabelledRun(run, {"target": target.name, "chunk_size": chunk})
+            info = {"target": target.name, "chunk_size": chunk, "total": n}
+            return LabelledRun(run, info)
 
         return build
 
@@ -93,6 +95,9 @@ class InverseTab(SamplingTab):
         splitter.addWidget(self.histogram_view)
         splitter.setSizes([500, 500])
         return splitter
+
+    def progress_count(self, progress):
+        return progress.snapshot["n"], progress.snapshot["total"]
 
     def idle_caption(self) -> str:
         return (

@@ -89,6 +89,7 @@ class MetropolisTab(SamplingTab):
     title = "Metropolis-Hastings"
     key = "mh"
     count_key = "iterations"
+    count_unit = ("iteration", "iterations")
     target_kinds = ("distribution", "density")
     default_target = "banana(0.5)"
     allow_2d = True
@@ -294,6 +295,9 @@ class MetropolisTab(SamplingTab):
         splitter.setSizes([600, 420])
         self._target_drawn = False
         return splitter
+
+    def progress_count(self, progress):
+        return progress.snapshot["iteration"], progress.snapshot["iterations"]
 
     def idle_caption(self) -> str:
         return (

@@ -87,6 +87,7 @@ class RejectionTab(SamplingTab):
     title = "Rejection"
     key = "rejection"
     count_key = "proposals"
+    count_unit = ("proposal", "proposals")
     target_kinds = ("distribution", "density")
     default_target = "normal(0, 1)"
     setting_aliases = {"data": "target", "steps": "proposals"}
@@ -256,6 +257,9 @@ class RejectionTab(SamplingTab):
         splitter.addWidget(right)
         splitter.setSizes([560, 440])
         return splitter
+
+    def progress_count(self, progress):
+        return progress.snapshot["proposed"], progress.snapshot["total"]
 
     def idle_caption(self) -> str:
         return (

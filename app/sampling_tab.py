@@ -220,6 +220,9 @@ class SamplingTab(QWidget):
     title = "Sampling"
     key = "sampling"
     count_key = "samples"
+    # What the progress bar and status messages count, in the words of the setting
+    # named by count_key; see progress_count.
+    count_unit = ("sample", "samples")
     target_kinds: tuple[str, ...] = ("distribution", "density")
     default_target = "normal(0, 1)"
     allow_2d = False
@@ -234,6 +237,10 @@ class SamplingTab(QWidget):
         self.controller = RunController(self)
         self._settings_changed = False
         self._clear_on_next_snapshot = False
+        # Set when a run fails, so that its last snapshot, taken after the failed
+        # step, is not drawn and Start begins a new run.
+        self._run_failed = False
+        self._count = (0, None)
         self._run_mode = "animate"
 
         # Build widgets: settings on the left, controls, caption and views right.
@@ -249,6 +256,7 @@ class SamplingTab(QWidget):
         )
         self.settings_scroll.setMinimumWidth(300)
         self.controls = RunControls()
+        self.controls.set_unit(*self.count_unit)
         self.speed = SpeedSlider()
         self.export_button = QPushButton("Export samples…")
         self.export_button.setToolTip(
@@ -317,6 +325,14 @@ class SamplingTab(QWidget):
     def sample_table(self, run) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         """Return the array for .npy, the table for CSV and the CSV column names."""
         raise NotImplementedError
+
+    def progress_count(self, progress: Progress) -> tuple[int, int | None]:
+        """Return how many of ``count_unit`` are done and the total, for a snapshot.
+
+        The default counts steps; tabs whose steps are chunks count what the user
+        set, such as samples or iterations.
+        """
+        return progress.step, progress.total_steps
 
     def idle_caption(self) -> str:
         """Return the caption shown before the first run."""
@@ -482,12 +498,14 @@ class SamplingTab(QWidget):
             and run.total_steps is not None
             and run.step >= run.total_steps
         )
-        if self._settings_changed or finished:
+        if self._settings_changed or finished or self._run_failed:
             self.controller.reset()
             self._settings_changed = False
+        self._run_failed = False
         if self.controller.run is None:
             # Keep the old pictures until the new run draws its first snapshot.
             self._clear_on_next_snapshot = True
+            self._count = (0, None)
             self._run_mode = self.form.value("mode")
 
     def _speed_limit(self) -> float | None:
@@ -518,8 +536,9 @@ class SamplingTab(QWidget):
     def stop(self) -> None:
         self.controller.stop()
         if self.controller.run is not None:
+            done, _ = self._count
             self.status_message.emit(
-                f"{self.title}: stopped at step {self.controller.run.step}."
+                f"{self.title}: stopped at {self.count_unit[0]} {done:,}."
             )
 
     def reset(self) -> None:
@@ -527,6 +546,8 @@ class SamplingTab(QWidget):
         self.controller.reset()
         self._settings_changed = False
         self._clear_on_next_snapshot = False
+        self._run_failed = False
+        self._count = (0, None)
         self.clear_views()
         self.controls.reset_progress()
         self.caption.setText(self.idle_caption())
@@ -602,19 +623,27 @@ class SamplingTab(QWidget):
         self.form.setEnabled(state not in ("running", "paused"))
         run = self.controller.run
         self.export_button.setEnabled(state == "stopped" and run is not None)
-        if state == "stopped" and run is not None:
+        if state == "stopped" and run is not None and not self._run_failed:
             if run.total_steps is not None and run.step >= run.total_steps:
-                self.status_message.emit(f"{self.title}: finished {run.step} steps.")
+                done, _ = self._count
+                self.status_message.emit(
+                    f"{self.title}: finished {done:,} {self.count_unit[1]}."
+                )
 
     def _on_controller_progressed(self, progress: Progress) -> None:
+        if self._run_failed:
+            return
         if self._clear_on_next_snapshot:
             self._clear_on_next_snapshot = False
             self.clear_views()
             self.form.set_field_error(self.error_field(""), "")
             self.form.set_field_error("target", "")
-        self.controls.set_progress(
-            progress.step, progress.total_steps, progress.steps_per_second
-        )
+        done, total = self.progress_count(progress)
+        rate = progress.steps_per_second
+        if progress.step:
+            rate *= done / progress.step
+        self._count = (done, total)
+        self.controls.set_progress(done, total, rate)
         self.show_snapshot(progress.snapshot)
 
     def _on_controller_failed(self, message: str) -> None:
@@ -622,4 +651,20 @@ class SamplingTab(QWidget):
             # The run could not be built, so the settings are to blame.
             self.form.set_field_error(self.error_field(message), message)
             self._clear_on_next_snapshot = False
+            self.status_message.emit(f"{self.title}: the run could not start.")
+        else:
+            # A step failed part-way, so the run's state is not that of any step:
+            # its last snapshot is not drawn, and Start begins a new run. The run
+            # stays, so the draws of its completed steps can still be exported.
+            self._run_failed = True
+            if self._clear_on_next_snapshot:
+                self._clear_on_next_snapshot = False
+                shown = "are unchanged, because the run failed before drawing"
+            else:
+                done, _ = self._count
+                shown = f"show {self.count_unit[0]} {done:,}, the last drawn before it"
+            self.status_message.emit(
+                f"{self.title}: stopped by an error; the views {shown}. Start begins "
+                "a new run."
+            )
         self.error_occurred.emit(f"{self.title}: {message}")

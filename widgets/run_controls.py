@@ -42,6 +42,7 @@ class RunControls(QWidget):
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Discard the run; the next Start begins at step 0")
         self.progress = QProgressBar()
+        self._unit = ("step", "steps")
         self.progress.setFormat("step %v of %m")
         self.progress.setMinimumWidth(100)
         self.rate_label = QLabel("")
@@ -91,6 +92,11 @@ class RunControls(QWidget):
         self.stop_button.setEnabled(active)
         self.reset_button.setEnabled(state != "idle" or self.progress.value() > 0)
 
+    def set_unit(self, singular: str, plural: str) -> None:
+        """Name what the progress bar and the rate count, such as "iteration"."""
+        self._unit = (singular, plural)
+        self.progress.setFormat(f"{singular} %v of %m")
+
     def set_progress(self, step: int, total: int | None, rate: float | None) -> None:
         if total:
             self.progress.setRange(0, max(total, step))
@@ -98,7 +104,7 @@ class RunControls(QWidget):
         else:
             self.progress.setRange(0, 0)
         if rate:
-            self.rate_label.setText(f"{rate:,.0f} steps/s")
+            self.rate_label.setText(f"{rate:,.0f} {self._unit[1]}/s")
         elif rate is not None:
             self.rate_label.setText("")
 
