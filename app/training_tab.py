@@ -26,6 +26,7 @@ from app.worker import Progress, RunController
 from models.datasets import Dataset, make_dataset
 from models.runs import Run
 from widgets.metrics_panel import MetricsPanel
+from widgets.plot_helpers import apply_pending_ranges
 from widgets.run_controls import RunControls
 from widgets.settings_form import Field, SettingsForm
 
@@ -290,6 +291,7 @@ class TrainingTab(QWidget):
         snapshot = progress.snapshot
         self.show_snapshot(snapshot)
         self.metrics_panel.show_snapshot(snapshot)
+        apply_pending_ranges(self)
         caption = self.caption_text(snapshot)
         if caption is not None:
             self.caption.setText(caption)

@@ -8,7 +8,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from widgets.style import NEUTRAL_COLOR, configure_plot, finite_or_nan, pen
+from widgets.style import (
+    HISTORY_CURVE_OPTIONS,
+    NEUTRAL_COLOR,
+    configure_plot,
+    downsample_history_plot,
+    finite_or_nan,
+    pen,
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,7 @@ class HistoryPlot(pg.GraphicsLayoutWidget):
             else:
                 plot = self.addPlot(row=index, col=0)
             configure_plot(plot, panel.title, "step", panel.y_label)
+            downsample_history_plot(plot)
             if len(panel.curves) > 1:
                 # A light backing keeps the legend readable over the curves.
                 plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 200))
@@ -105,7 +113,9 @@ class HistoryPlot(pg.GraphicsLayoutWidget):
             for curve in panel.curves:
                 style = Qt.PenStyle.DashLine if curve.dashed else None
                 self.curves[curve.key] = plot.plot(
-                    pen=pen(curve.color, 2.0, style), name=curve.label
+                    pen=pen(curve.color, 2.0, style),
+                    name=curve.label,
+                    **HISTORY_CURVE_OPTIONS,
                 )
             self.plots.append(plot)
 

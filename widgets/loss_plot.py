@@ -9,8 +9,10 @@ from PySide6.QtCore import Qt
 from widgets.style import (
     D_COLOR,
     G_COLOR,
+    HISTORY_CURVE_OPTIONS,
     NEUTRAL_COLOR,
     configure_plot,
+    downsample_history_plot,
     finite_or_nan,
     pen,
 )
@@ -38,13 +40,22 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.output_plot.setXLink(self.loss_plot)
         self.output_plot.setYRange(0, 1, padding=0.02)
         self.output_plot.enableAutoRange(axis="y", enable=False)
+        for plot in (self.loss_plot, self.output_plot):
+            downsample_history_plot(plot)
 
         # Create the curves once; later draws only call setData.
-        self.d_loss_curve = self.loss_plot.plot(pen=pen(D_COLOR), name=loss_names[0])
-        self.g_loss_curve = self.loss_plot.plot(pen=pen(G_COLOR), name=loss_names[1])
-        self.d_real_curve = self.output_plot.plot(pen=pen(D_COLOR), name="D(x), real")
+        options = HISTORY_CURVE_OPTIONS
+        self.d_loss_curve = self.loss_plot.plot(
+            pen=pen(D_COLOR), name=loss_names[0], **options
+        )
+        self.g_loss_curve = self.loss_plot.plot(
+            pen=pen(G_COLOR), name=loss_names[1], **options
+        )
+        self.d_real_curve = self.output_plot.plot(
+            pen=pen(D_COLOR), name="D(x), real", **options
+        )
         self.d_fake_curve = self.output_plot.plot(
-            pen=pen(G_COLOR), name="D(G(z)), generated"
+            pen=pen(G_COLOR), name="D(G(z)), generated", **options
         )
         self.equilibrium = pg.InfiniteLine(
             pos=0.5,

@@ -37,3 +37,18 @@ def white_legend(plot: pg.PlotItem, offset=(-10, 10)) -> pg.LegendItem:
     return plot.addLegend(
         offset=offset, brush=pg.mkBrush(255, 255, 255, 200), pen=pg.mkPen(200, 200, 200)
     )
+
+
+def apply_pending_ranges(widget) -> None:
+    """Update the auto-ranges of the visible pyqtgraph plots inside ``widget`` now.
+
+    pyqtgraph moves an auto-ranged view just before it paints, and the new range
+    makes the axes ask for a second paint of the whole plot. Called after new data
+    is set, this lets one paint show both the data and the range.
+    """
+    views = widget.findChildren(pg.GraphicsView)
+    if isinstance(widget, pg.GraphicsView):
+        views.append(widget)
+    for view in views:
+        if view.isVisible():
+            view.scene().prepareForPaint()

@@ -99,8 +99,13 @@ class RunControls(QWidget):
 
     def set_progress(self, step: int, total: int | None, rate: float | None) -> None:
         if total:
+            # With "%v" in its text, setValue repaints the bar at once, outside the
+            # window's next paint; with updates off it waits for that paint.
+            self.progress.setUpdatesEnabled(False)
             self.progress.setRange(0, max(total, step))
             self.progress.setValue(step)
+            self.progress.setUpdatesEnabled(True)
+            self.progress.update()
         else:
             self.progress.setRange(0, 0)
         if rate:
