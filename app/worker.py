@@ -9,6 +9,7 @@ stale snapshots.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -26,11 +27,33 @@ VIEW_BUDGET = 0.05
 """Largest share of wall time that making and drawing snapshots may take.
 
 Drawing runs on the GUI thread but holds the GIL for most of its time, so it
-stalls the worker's Python code as much as making a snapshot does. On ring8 a
+stalls the worker's Python code as much as making a snapshot does. PySide6 6.11
+keeps the GIL during ``QPainter`` calls too, so painting counts as well. On ring8 a
 snapshot took about 20 ms and drawing it about 17 ms against 6 ms per training
 step, so 30 snapshots a second left the run under half its bare speed (measured
 with benchmarks/gui_speed.py on 2 busy cores).
 """
+
+MAX_EMIT_SPACING = 1.0
+"""Maximum seconds between two snapshots that the view budget may request.
+
+The GUI thread's CPU time between two snapshots also counts work that is not
+drawing them, so the budget alone could space them without bound.
+"""
+
+
+def thread_cpu_clock() -> Callable[[], float] | None:
+    """Return a clock of the calling thread's CPU seconds that other threads can read.
+
+    Returns None where ``time.pthread_getcpuclockid`` is missing or fails, as on
+    Windows, because then no thread can read another thread's CPU time.
+    """
+    try:
+        clock_id = time.pthread_getcpuclockid(threading.get_ident())
+        time.clock_gettime(clock_id)
+    except (AttributeError, OSError):
+        return None
+    return functools.partial(time.clock_gettime, clock_id)
 
 
 @dataclass
@@ -61,7 +84,11 @@ class RunWorker(QObject):
         Space the snapshots so that making and drawing them takes at most this
         share of the wall time, measured on the last snapshot; None sends one
         every ``emit_interval``. Slowed-down runs ignore it, since they wait
-        between steps anyway.
+        between steps anyway. Drawing is the CPU time of the thread that made
+        the worker (the GUI thread) between two snapshots, painting included,
+        where :func:`thread_cpu_clock` can read it. Elsewhere it is the time
+        from sending a snapshot to its ``acknowledge``, which leaves out the
+        paint that Qt does later.
 
     Signals
     -------
@@ -95,6 +122,10 @@ class RunWorker(QObject):
         self._snapshot_seconds = 0.0
         self._draw_seconds = 0.0
         self._emitted_at = 0.0
+        # Made in the GUI thread, so this clock reads that thread's CPU time.
+        self._gui_cpu_clock = thread_cpu_clock()
+        self._gui_cpu_seconds: float | None = None
+        self._gui_cpu_at: float | None = None
         self.max_steps_per_second = max_steps_per_second
         self.run: Run | None = None
         self._condition = threading.Condition()
@@ -145,6 +176,8 @@ class RunWorker(QObject):
         """Block while paused; return False when the loop should end."""
         with self._condition:
             while self._paused and not self._stop and self._pending_steps == 0:
+                # What the GUI does during a pause is not drawing snapshots.
+                self._gui_cpu_at = None
                 self._condition.wait()
             if self._stop:
                 return False
@@ -160,14 +193,34 @@ class RunWorker(QObject):
         snapshot = run.snapshot()
         self._emitted_at = time.monotonic()
         self._snapshot_seconds = self._emitted_at - started
+        self._read_gui_cpu()
         self.progressed.emit(Progress(run.step, run.total_steps, rate, snapshot))
+
+    def _read_gui_cpu(self) -> None:
+        # The GUI thread's CPU time since the previous snapshot: drawing and
+        # painting that snapshot, and whatever else the GUI did meanwhile.
+        if self._gui_cpu_clock is None:
+            return
+        try:
+            now = self._gui_cpu_clock()
+        except OSError:
+            # The thread that made the worker has ended.
+            self._gui_cpu_clock = None
+            return
+        if self._gui_cpu_at is not None:
+            self._gui_cpu_seconds = now - self._gui_cpu_at
+        self._gui_cpu_at = now
 
     def _emit_spacing(self) -> float:
         """Return the seconds to wait after a snapshot before the next one."""
         if not self.view_budget or self.max_steps_per_second:
             return self.emit_interval
-        cost = self._snapshot_seconds + self._draw_seconds
-        return max(self.emit_interval, cost / self.view_budget)
+        draw = self._gui_cpu_seconds
+        if draw is None:
+            draw = self._draw_seconds
+        cost = self._snapshot_seconds + draw
+        spacing = max(self.emit_interval, cost / self.view_budget)
+        return min(spacing, max(self.emit_interval, MAX_EMIT_SPACING))
 
     @Slot()
     def process(self) -> None:

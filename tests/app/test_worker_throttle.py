@@ -1,8 +1,11 @@
 """The worker spaces its snapshots so that views take a bounded share of time."""
 
+import threading
+import time
+
 import pytest
 
-from app.worker import VIEW_BUDGET, RunWorker
+from app.worker import MAX_EMIT_SPACING, VIEW_BUDGET, RunWorker, thread_cpu_clock
 
 
 def _worker(**kwargs):
@@ -38,3 +41,73 @@ def test_acknowledge_measures_draw_time(qtbot):
     worker.acknowledge()
     assert worker._draw_seconds > 0, "the time since the emit counts as drawing"
     assert 0 < VIEW_BUDGET < 0.1, "views may take a small share of the time"
+
+
+def test_gui_cpu_time_counts_as_drawing():
+    worker = _worker(view_budget=0.1)
+    worker._snapshot_seconds = 0.02
+    worker._draw_seconds = 0.001
+    worker._gui_cpu_seconds = 0.03
+    assert worker._emit_spacing() == pytest.approx(0.5), (
+        "the GUI thread's 30 ms, painting included, count instead of the 1 ms "
+        "until the acknowledgement"
+    )
+
+
+def test_budget_spacing_is_capped():
+    worker = _worker(view_budget=0.05)
+    worker._snapshot_seconds = 0.01
+    worker._gui_cpu_seconds = 5.0
+    assert worker._emit_spacing() == MAX_EMIT_SPACING, (
+        "busy GUI work must not stop the snapshots"
+    )
+
+
+def test_gui_cpu_read_between_snapshots():
+    worker = _worker()
+    readings = iter([10.0, 10.25, 11.0])
+    worker._gui_cpu_clock = lambda: next(readings)
+    worker._read_gui_cpu()
+    assert worker._gui_cpu_seconds is None, "the first snapshot has no interval yet"
+    worker._read_gui_cpu()
+    assert worker._gui_cpu_seconds == pytest.approx(0.25), "CPU since the last one"
+    worker._read_gui_cpu()
+    assert worker._gui_cpu_seconds == pytest.approx(0.75), "CPU since the last one"
+
+
+def test_unreadable_gui_clock_is_dropped():
+    worker = _worker()
+
+    def ended_thread_clock():
+        raise OSError(22, "Invalid argument")
+
+    worker._gui_cpu_clock = ended_thread_clock
+    worker._read_gui_cpu()
+    assert worker._gui_cpu_clock is None, "a clock that fails is not read again"
+    assert worker._gui_cpu_seconds is None, "no GUI time was measured"
+
+
+def test_pause_drops_gui_cpu_baseline(qtbot):
+    worker = _worker()
+    worker._gui_cpu_at = 3.0
+    worker.set_paused(True)
+    results = []
+    waiter = threading.Thread(target=lambda: results.append(worker._wait_for_go()))
+    waiter.start()
+    try:
+        qtbot.waitUntil(lambda: worker._gui_cpu_at is None, timeout=5_000)
+    finally:
+        worker.set_paused(False)
+        waiter.join(5)
+    assert results == [True], "the worker goes on after the pause"
+
+
+def test_thread_cpu_clock_reads_this_thread():
+    clock = thread_cpu_clock()
+    if clock is None:
+        pytest.skip("this platform cannot read another thread's CPU time")
+    started = clock()
+    deadline = time.thread_time() + 0.05
+    while time.thread_time() < deadline:
+        pass
+    assert clock() - started >= 0.04, "50 ms of work in this thread must show"
