@@ -18,6 +18,14 @@ from app.training_protocol import TrainingProtocolMixin
 from app.training_tab import TrainingTab
 from models.datasets import DATASET_NAMES, Dataset
 from models.gan_config import LR_SCHEDULES, NOISE_KINDS
+from models.limits import (
+    MAX_LATENT_DIM,
+    MAX_LAYERS,
+    MAX_MMD_BATCH_SIZE,
+    MAX_STEPS,
+    MAX_WIDTH,
+    SEED_MAX,
+)
 from models.mmd_config import (
     BANDWIDTH_MODES,
     KERNELS,
@@ -55,7 +63,7 @@ def mmd_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "int",
             config.steps,
             1,
-            10_000_000,
+            MAX_STEPS,
             step=500,
             tooltip="Generator updates in one run",
             group="Data",
@@ -75,7 +83,7 @@ def mmd_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "int",
             config.latent_dim,
             1,
-            512,
+            MAX_LATENT_DIM,
             tooltip="Number of components of z",
             group="Generator",
         ),
@@ -85,7 +93,7 @@ def mmd_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "int",
             config.layers,
             0,
-            16,
+            MAX_LAYERS,
             tooltip="Hidden layers of the generator's MLP",
             group="Generator",
         ),
@@ -95,7 +103,7 @@ def mmd_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "int",
             config.width,
             1,
-            4096,
+            MAX_WIDTH,
             step=16,
             tooltip="Units per hidden layer of the generator",
             group="Generator",
@@ -193,7 +201,7 @@ def mmd_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "int",
             config.batch_size,
             2,
-            65_536,
+            MAX_MMD_BATCH_SIZE,
             step=16,
             tooltip="Generated and real samples per MMD² estimate",
             group="Run",
@@ -204,7 +212,7 @@ def mmd_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "int",
             config.seed,
             0,
-            2**31 - 1,
+            SEED_MAX,
             tooltip="Seeds data, initial weights, noise and minibatches; the "
             "same seed on the same device repeats a run exactly",
             group="Run",

@@ -83,7 +83,7 @@ class GanTrainer:
         view_size: int | None = None,
         live_metrics=None,
     ):
-        config.validate()
+        config.validate(data_dim=dataset.dim if dataset is not None else None)
         self.config = config
         self.dataset = (
             dataset

@@ -217,7 +217,7 @@ class MmdTrainer:
         view_size: int | None = None,
         live_metrics=None,
     ):
-        config.validate()
+        config.validate(data_dim=dataset.dim if dataset is not None else None)
         self.config = config
         self.dataset = (
             dataset

@@ -81,7 +81,7 @@ def test_config_rejects_bad_values():
         GanConfig(batch_size=0).validate()
     with pytest.raises(ValueError, match="g_lr"):
         GanConfig(g_lr=float("nan")).validate()
-    with pytest.raises(ValueError, match="generator loss"):
+    with pytest.raises(ValueError, match="generator_loss"):
         GanConfig(generator_loss="wasserstein").validate()
     with pytest.raises(ValueError, match="unknown GAN setting"):
         GanConfig.from_dict({"data": "ring8", "lr": 1})
