@@ -30,6 +30,10 @@ within 3σ of a mode on 10,000 points, and at 25 modes and 99.8 % on 200,000 poi
 TOY_POINTS = 10_000
 """Points drawn by default for the other toy data sets."""
 
+MAX_ABS_VALUE = 1e30
+"""Largest magnitude of a coordinate of the user's points. The networks compute in
+32-bit floats, which end at 3.4e38, and standardising squares the values."""
+
 POINT_DATASETS = ("gauss1d", "ring8", "grid25", "moons", "spiral")
 DATASET_NAMES = (*POINT_DATASETS, "digits")
 
@@ -209,6 +213,23 @@ def make_dataset(name: str, n: int | None = None, seed: int = 0) -> Dataset:
     return from_points(samples, name=name, modes=modes, mode_sigma=mode_sigma)
 
 
+def point_problem(point) -> str:
+    """Describe why a point cannot be used, or return "" when it can.
+
+    The description continues a phrase such as "line 3", for example "contains a
+    NaN or infinite value".
+    """
+    values = np.asarray(point, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        return "contains a NaN or infinite value"
+    if np.any(np.abs(values) > MAX_ABS_VALUE):
+        return (
+            f"has a value beyond ±{MAX_ABS_VALUE:.0e}, the limit for training in "
+            "32-bit floats; divide the data by a common factor"
+        )
+    return ""
+
+
 def from_points(
     samples: np.ndarray,
     name: str = "points",
@@ -223,7 +244,8 @@ def from_points(
     Raises
     ------
     ValueError
-        If the array has the wrong shape, fewer than 2 rows, or non-finite values.
+        If the array has the wrong shape, fewer than 2 rows, or a value that is
+        not finite or beyond ±`MAX_ABS_VALUE`. The message counts rows from 1.
     """
     samples = np.asarray(samples, dtype=np.float64)
     if samples.ndim == 1:
@@ -234,9 +256,12 @@ def from_points(
         )
     if samples.shape[0] < 2:
         raise ValueError(f"need at least 2 points, got {samples.shape[0]}")
-    if not np.all(np.isfinite(samples)):
-        bad = int(np.argmax(~np.all(np.isfinite(samples), axis=1)))
-        raise ValueError(f"points contain NaN or infinite values, first at row {bad}")
+    usable = np.all(np.isfinite(samples) & (np.abs(samples) <= MAX_ABS_VALUE), 1)
+    if not np.all(usable):
+        bad = int(np.argmin(usable))
+        raise ValueError(
+            f"row {bad + 1} of {len(samples)} {point_problem(samples[bad])}"
+        )
     shift = samples.mean(axis=0)
     scale = float(samples.std(axis=0).max())
     if scale <= 0:

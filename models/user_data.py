@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.datasets import Dataset, from_points
+from models.datasets import Dataset, from_points, point_problem
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,9 @@ def _read_text(path: Path) -> np.ndarray:
                 f"{path} line {number} has {len(values)} columns, the first data "
                 f"line has {len(rows[0])}"
             )
+        problem = point_problem(values)
+        if problem:
+            raise ValueError(f"{path} line {number} ({line[:60]!r}) {problem}")
         rows.append(values)
     if not rows:
         raise ValueError(f"{path} contains no numeric rows")

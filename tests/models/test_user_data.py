@@ -49,8 +49,11 @@ BROKEN_FILES = {
     "mixed.csv": ("1,2\n3,four\n", "line 2 is not numeric"),
     "ragged.csv": ("1,2\n3\n", "line 2 has 1 columns"),
     "three.csv": ("1,2,3\n4,5,6\n", "3 columns"),
-    "nan.csv": ("1,2\nnan,3\n", "NaN or infinite"),
+    "nan.csv": ("1,2\nnan,3\n", "line 2 .* NaN or infinite"),
     "inf.csv": ("1,2\ninf,3\n", "NaN or infinite"),
+    "header_nan.csv": ("# points\nx,y\n1,2\n3,nan\n", "line 4 .* NaN or infinite"),
+    "huge.csv": ("1,2\n1e31,3\n", "line 2 .* beyond ±1e\\+30"),
+    "overflow.csv": ("1,2\n1e400,3\n", "line 2 .* NaN or infinite"),
     "single.csv": ("1,2\n", "at least 2 points"),
     "binary.csv": (b"\xff\xfe\x00\x01garbage", "not a UTF-8 text file"),
     "comments.csv": ("# only a comment\n\n", "no numeric rows"),
@@ -66,6 +69,27 @@ def test_broken_file_is_rejected(tmp_path, name):
     with pytest.raises(ValueError, match=message) as error:
         load_user_data(path)
     assert name in str(error.value), f"the message should name the file: {error.value}"
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [(np.nan, "row 3 of 4 contains a NaN"), (-1e300, "row 3 of 4 has a value beyond")],
+)
+def test_bad_npy_row_counts_from_one(tmp_path, bad, message):
+    path = tmp_path / "points.npy"
+    points = np.zeros((4, 2))
+    points[2, 1] = bad
+    np.save(path, points)
+    with pytest.raises(ValueError, match=message):
+        load_user_data(path)
+
+
+def test_values_at_limit_load(tmp_path):
+    path = tmp_path / "large.csv"
+    path.write_text("-1e30,0\n1e30,1\n0,2\n")
+    data = load_user_data(path)
+    normalised = data.normalise(data.samples)
+    assert np.all(np.isfinite(normalised)), "values up to 1e30 normalise finitely"
 
 
 def test_pickled_npy_is_rejected(tmp_path):
