@@ -16,7 +16,10 @@ from models.metrics.modes import (
 from models.metrics.univariate import ks_statistic, wasserstein1
 
 METRIC_DATASETS = ("gauss1d", "ring8", "grid25", "moons", "spiral", "digits")
-"""Data set names that :func:`compute_metrics` accepts."""
+"""Built-in data set names that :func:`compute_metrics` accepts."""
+
+OWN_DATA = "custom"
+"""Name of the user's own data, which :func:`compute_metrics` also accepts."""
 
 
 def compute_metrics(
@@ -40,16 +43,19 @@ def compute_metrics(
       with :data:`GRID25_SIGMA`, and threshold 3.
     - ``moons``, ``spiral``: no other keys.
     - ``gauss1d``: ``ks_statistic`` and ``wasserstein1``.
+    - ``custom``, own points or images: ``ks_statistic`` and ``wasserstein1``
+      for 1-D points, else no other keys. Own data has no known modes or
+      classes, so mode and digit metrics do not apply.
     - ``digits``: the keys of :func:`models.metrics.digits.digit_metrics`.
 
     Parameters
     ----------
     dataset_name : str
-        One of :data:`METRIC_DATASETS`.
-    generated : array_like of shape (n, d), or (n,) for ``gauss1d``
+        One of :data:`METRIC_DATASETS`, or :data:`OWN_DATA`.
+    generated : array_like of shape (n, d), or (n,) for 1-D points
         Generated samples in data coordinates, at least 2. Digits are (n, 64) on the
         0-16 pixel scale and are clipped to it.
-    real_holdout : array_like of shape (m, d), or (m,) for ``gauss1d``
+    real_holdout : array_like of shape (m, d), or (m,) for 1-D points
         Real samples in data coordinates that the generator was not trained on, at
         least 2.
     rng : numpy.random.Generator
@@ -73,10 +79,10 @@ def compute_metrics(
     ValueError
         If the name is unknown or the arrays have shapes the metrics reject.
     """
-    if dataset_name not in METRIC_DATASETS:
+    if dataset_name not in (*METRIC_DATASETS, OWN_DATA):
         raise ValueError(
             f"no metrics for data set {dataset_name!r}; choose one of "
-            f"{', '.join(METRIC_DATASETS)}"
+            f"{', '.join(METRIC_DATASETS)} or {OWN_DATA}"
         )
 
     metrics: dict = {}
@@ -93,7 +99,9 @@ def compute_metrics(
         metrics.update(mode_coverage(generated, ring8_centers(), RING8_SIGMA))
     elif dataset_name == "grid25":
         metrics.update(mode_coverage(generated, grid25_centers(), GRID25_SIGMA))
-    elif dataset_name == "gauss1d":
+    elif dataset_name == "gauss1d" or (
+        dataset_name == OWN_DATA and _is_univariate(generated, real_holdout)
+    ):
         metrics["ks_statistic"] = ks_statistic(generated, real_holdout)
         metrics["wasserstein1"] = wasserstein1(generated, real_holdout)
 
@@ -101,3 +109,9 @@ def compute_metrics(
         generated, real_holdout, max_points=max_points, rng=rng
     )
     return metrics
+
+
+def _is_univariate(generated, real_holdout) -> bool:
+    """Return True when both samples are 1-D points, shape (n,) or (n, 1)."""
+    shapes = (np.shape(generated), np.shape(real_holdout))
+    return all(len(shape) == 1 or shape[1:] == (1,) for shape in shapes)

@@ -698,3 +698,21 @@ def test_compute_metrics_digits_mmd_on_unit_scale(classifier):
 def test_compute_metrics_rejects_unknown_name():
     with pytest.raises(ValueError, match="no metrics for data set 'cifar'"):
         compute_metrics("cifar", np.zeros((5, 2)), np.zeros((5, 2)), None)
+
+
+@pytest.mark.parametrize(
+    "shape, expected",
+    [
+        ((300, 1), {"ks_statistic", "wasserstein1", "mmd2"}),
+        ((300,), {"ks_statistic", "wasserstein1", "mmd2"}),
+        ((300, 2), {"mmd2"}),
+        ((300, 64), {"mmd2"}),
+    ],
+)
+def test_compute_metrics_own_data_keys(shape, expected):
+    rng = np.random.default_rng(21)
+    generated = rng.normal(size=shape)
+    real = rng.normal(size=shape)
+    metrics = compute_metrics("custom", generated, real, rng)
+    assert set(metrics) == expected, f"own data of shape {shape}: {sorted(metrics)}"
+    assert abs(metrics["mmd2"]) < 0.05, f"same distribution, MMD² near 0: {metrics}"
