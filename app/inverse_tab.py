@@ -13,6 +13,7 @@ from app.sampling_tab import (
     ks_summary,
     run_fields,
 )
+from models.sampler_options import MAX_SAMPLES
 from widgets.cdf_view import CdfView
 from widgets.sample_histogram import SampleHistogramView
 from widgets.settings_form import Field
@@ -61,6 +62,7 @@ class InverseTab(SamplingTab):
                 "Samples",
                 10_000,
                 "Number of samples to draw; one per step in animate mode",
+                maximum=MAX_SAMPLES,
             ),
         ]
 

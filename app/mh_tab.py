@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -14,11 +15,13 @@ from app.sampling_tab import (
     bulk_chunk,
     run_fields,
 )
-from models.sampler_options import MH_PROPOSALS
+from models.sampler_options import MAX_CHAIN_ITERATIONS, MAX_CHAINS, MH_PROPOSALS
 from widgets.chain_diagnostics import AutocorrelationPlot, TraceView
 from widgets.chain_view import ChainView
 from widgets.rate_plot import AcceptanceRatePlot
 from widgets.settings_form import Field
+
+logger = logging.getLogger(__name__)
 
 # Chain-steps per bulk step, summed over chains, so many chains take small chunks.
 BULK_CHAIN_STEPS = 200_000
@@ -26,6 +29,20 @@ BULK_CHAIN_STEPS = 200_000
 # that `models.sampling.diagnostics.split_rhat` documents.
 RHAT_LIMIT = 1.01
 COORDINATES = ("x", "y")
+DEFAULT_ITERATIONS = 5000
+DEFAULT_BURN_IN = 500
+BURN_IN_FRACTION = 10
+"""A screenshot of fewer iterations than the burn-in discards 1 in this many."""
+
+
+def burn_in_problem(burn_in: int, iterations: int) -> str:
+    """Describe why a burn-in leaves no draw, or return "" when it leaves some."""
+    if burn_in < iterations:
+        return ""
+    return (
+        f"burn-in ({burn_in:,}) must be below the iterations ({iterations:,}), or "
+        "no draw is kept; lower the burn-in or raise the iterations"
+    )
 
 
 def _format_number(value: float, digits: str) -> str:
@@ -136,7 +153,7 @@ class MetropolisTab(SamplingTab):
                 "int",
                 4,
                 1,
-                10_000,
+                MAX_CHAINS,
                 tooltip="Independent chains run side by side; the first four are "
                 "drawn, and R-hat compares up to 64 of them",
                 group="Chains",
@@ -177,18 +194,20 @@ class MetropolisTab(SamplingTab):
             *run_fields(
                 "iterations",
                 "Iterations",
-                5000,
+                DEFAULT_ITERATIONS,
                 "Iterations per chain, burn-in included; one per step in animate mode",
+                maximum=MAX_CHAIN_ITERATIONS,
             ),
             Field(
                 "burn_in",
                 "Burn-in",
                 "int",
-                500,
+                DEFAULT_BURN_IN,
                 0,
-                100_000_000,
+                MAX_CHAIN_ITERATIONS - 1,
                 step=100,
-                tooltip="Iterations per chain discarded before draws are kept",
+                tooltip="Iterations per chain discarded before draws are kept; "
+                "fewer than the iterations",
                 group="Run",
             ),
             Field(
@@ -218,6 +237,44 @@ class MetropolisTab(SamplingTab):
         super()._on_form_changed(key)
         if key == "auto_start":
             self._update_start_fields()
+        if key in ("iterations", "burn_in"):
+            self.check_burn_in()
+
+    def apply_settings(self, values) -> None:
+        super().apply_settings(values)
+        self.check_burn_in()
+
+    def check_burn_in(self) -> bool:
+        """Show under the burn-in whether it leaves draws; return True when it does."""
+        problem = burn_in_problem(
+            self.form.value("burn_in"), self.form.value("iterations")
+        )
+        self.form.set_field_error("burn_in", problem)
+        return not problem
+
+    def fit_screenshot_settings(self, values: dict) -> dict:
+        """Lower the burn-in for a screenshot of fewer iterations than it.
+
+        ``gan-playground screenshot --steps N`` sets the iterations. When N is at
+        or below the form's burn-in and no burn-in is given, the burn-in becomes
+        N / 10, so a short run still keeps draws.
+        """
+        if "burn_in" in values or "iterations" not in values:
+            return values
+        try:
+            iterations = int(float(values["iterations"]))
+        except (TypeError, ValueError):
+            return values  # setting the field reports the invalid value
+        burn_in = self.form.value("burn_in")
+        if burn_in >= iterations:
+            values = {**values, "burn_in": iterations // BURN_IN_FRACTION}
+            logger.info(
+                "burn-in lowered from %s to %s for %s iterations",
+                burn_in,
+                values["burn_in"],
+                iterations,
+            )
+        return values
 
     def _update_start_fields(self) -> None:
         manual = not self.form.value("auto_start")
@@ -225,6 +282,8 @@ class MetropolisTab(SamplingTab):
         self.form.controls["start_y"].setEnabled(manual)
 
     def error_field(self, message: str) -> str:
+        if "burn-in" in message:
+            return "burn_in"
         if "start" in message:
             return "start_x"
         if "proposal" in message or "step size" in message:
@@ -236,11 +295,9 @@ class MetropolisTab(SamplingTab):
         chains = int(values["chains"])
         burn_in = int(values["burn_in"])
         thin = int(values["thin"])
-        if burn_in >= iterations:
-            raise ValueError(
-                f"burn-in ({burn_in}) must be below the iterations ({iterations}), "
-                "or no draw is kept"
-            )
+        problem = burn_in_problem(burn_in, iterations)
+        if problem:
+            raise ValueError(problem)
         limit = max(1, BULK_CHAIN_STEPS // chains)
         chunk = 1 if values["mode"] == "animate" else bulk_chunk(iterations, limit)
         seed = int(values["seed"])

@@ -39,6 +39,7 @@ from app.target_settings import (
     target_help,
 )
 from app.worker import Progress, RunController
+from models.limits import SEED_MAX
 from widgets.run_controls import RunControls
 from widgets.settings_form import Field, SettingsForm
 from widgets.speed_slider import SpeedSlider
@@ -127,8 +128,17 @@ class LabelledRun:
         return snapshot
 
 
-def run_fields(count_key: str, count_label: str, count: int, tooltip: str):
-    """Describe the run settings shared by the tabs: mode, length and seed."""
+def run_fields(
+    count_key: str,
+    count_label: str,
+    count: int,
+    tooltip: str,
+    maximum: int = 100_000_000,
+):
+    """Describe the run settings shared by the tabs: mode, length and seed.
+
+    ``maximum`` is the largest length the spin box accepts.
+    """
     return [
         Field(
             "mode",
@@ -145,7 +155,7 @@ def run_fields(count_key: str, count_label: str, count: int, tooltip: str):
             "int",
             count,
             1,
-            100_000_000,
+            maximum,
             step=1000,
             tooltip=tooltip,
             group="Run",
@@ -156,7 +166,7 @@ def run_fields(count_key: str, count_label: str, count: int, tooltip: str):
             "int",
             0,
             0,
-            2**31 - 1,
+            SEED_MAX,
             tooltip="Seed of the random numbers; the same seed and settings repeat "
             "a run exactly",
             group="Run",
