@@ -126,6 +126,7 @@ class RunWorker(QObject):
         self._gui_cpu_clock = thread_cpu_clock()
         self._gui_cpu_seconds: float | None = None
         self._gui_cpu_at: float | None = None
+        self._waited_in_pause = False
         self.max_steps_per_second = max_steps_per_second
         self.run: Run | None = None
         self._condition = threading.Condition()
@@ -178,6 +179,7 @@ class RunWorker(QObject):
             while self._paused and not self._stop and self._pending_steps == 0:
                 # What the GUI does during a pause is not drawing snapshots.
                 self._gui_cpu_at = None
+                self._waited_in_pause = True
                 self._condition.wait()
             if self._stop:
                 return False
@@ -197,8 +199,8 @@ class RunWorker(QObject):
         self.progressed.emit(Progress(run.step, run.total_steps, rate, snapshot))
 
     def _read_gui_cpu(self) -> None:
-        # The GUI thread's CPU time since the previous snapshot: drawing and
-        # painting that snapshot, and whatever else the GUI did meanwhile.
+        # The GUI thread's CPU time since the previous snapshot covers drawing
+        # and painting that snapshot, and whatever else the GUI did meanwhile.
         if self._gui_cpu_clock is None:
             return
         try:
@@ -251,6 +253,12 @@ class RunWorker(QObject):
         rate = 0.0
         while self._wait_for_go():
             started = time.monotonic()
+            if self._waited_in_pause:
+                # The pause drew the step it stopped at, so the spacing and the
+                # rate start again from the resume.
+                self._waited_in_pause = False
+                last_emit = rate_start_time = started
+                rate_start_step = run.step
             single = self._paused
             try:
                 next(steps)

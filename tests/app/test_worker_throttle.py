@@ -111,3 +111,62 @@ def test_thread_cpu_clock_reads_this_thread():
     while time.thread_time() < deadline:
         pass
     assert clock() - started >= 0.04, "50 ms of work in this thread must show"
+
+
+class _FakeTime:
+    """The ``time`` module with a ``monotonic`` clock that only the test advances."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def monotonic(self):
+        return self.now
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def test_resume_waits_spacing_before_snapshot(monkeypatch):
+    import app.worker
+
+    clock = _FakeTime()
+    worker = RunWorker(lambda: None, emit_interval=0.2, view_budget=None)
+    monkeypatch.setattr(app.worker, "time", clock)
+    snapshot_steps = []
+
+    def record(progress):
+        snapshot_steps.append(progress.step)
+        worker.acknowledge()
+
+    worker.progressed.connect(record)
+
+    def resume_after_long_pause():
+        # Once the worker waits in the pause, 10 s pass before the resume.
+        deadline = time.monotonic() + 30
+        while not worker._waited_in_pause and time.monotonic() < deadline:
+            time.sleep(0.001)
+        clock.now += 10.0
+        worker.set_paused(False)
+
+    class CountingRun:
+        step = 0
+        total_steps = None
+
+        def steps(self):
+            while self.step < 12:
+                self.step += 1
+                clock.now += 0.01
+                if self.step == 5:
+                    worker.set_paused(True)
+                    threading.Thread(target=resume_after_long_pause).start()
+                yield {}
+
+        def snapshot(self):
+            return {}
+
+    worker._loop(CountingRun())
+    assert 5 in snapshot_steps, "the pause shows the step it stops at"
+    assert max(snapshot_steps) == 5, (
+        f"snapshots at steps {snapshot_steps}: the 70 ms after the resume are "
+        "shorter than the 200 ms spacing"
+    )
