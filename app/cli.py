@@ -9,8 +9,19 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from decimal import Decimal, InvalidOperation
 
 from app import __version__
+from models.limits import (
+    MAX_GAN_BATCH_SIZE,
+    MAX_LATENT_DIM,
+    MAX_LAYERS,
+    MAX_MMD_BATCH_SIZE,
+    MAX_RUN_BYTES,
+    MAX_WIDTH,
+    SEED_MAX,
+    format_bytes,
+)
 
 DATA_CHOICES = ("gauss1d", "ring8", "grid25", "moons", "spiral", "digits")
 
@@ -21,27 +32,56 @@ class CommandError(Exception):
     """A problem with the user's request, reported as one line and exit code 2."""
 
 
-def _positive_int(text: str) -> int:
+def parse_whole_number(text: str) -> int:
+    """Read a whole number, also written as ``1e6``, for an argparse type.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If the text is not a whole number.
+    """
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
+        pass
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
         raise argparse.ArgumentTypeError(
             f"expected a whole number, got {text!r}"
         ) from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    # Every limit is far below 10^100, and a huge exponent such as 1e999999999
+    # would build an integer of a billion digits.
+    if number.adjusted() >= 100:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number below 10^100, got {text!r}"
+        )
+    return int(number)
+
+
+def _positive_int(text: str) -> int:
+    value = parse_whole_number(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number, got {text!r}"
-        ) from None
+    value = parse_whole_number(text)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text}")
+    return value
+
+
+def seed_number(text: str) -> int:
+    """Read a seed from 0 to `models.limits.SEED_MAX`, for an argparse type."""
+    value = parse_whole_number(text)
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {SEED_MAX}, got {text}"
+        )
     return value
 
 
@@ -61,7 +101,9 @@ def _add_train_parser(subparsers) -> None:
         help="train a generator headless and write samples, metrics and a checkpoint",
         description="Train a generator with the same loop as the window and write "
         "samples.npy, samples.png, history.csv, metrics.json, model.safetensors "
-        "and config.json to the output folder.",
+        "and config.json to the output folder. Settings whose estimated memory "
+        f"exceeds {format_bytes(MAX_RUN_BYTES)} are rejected before training "
+        "starts.",
     )
     train.add_argument("model", choices=("gan", "mmd"), help="what to train")
     train.add_argument(
@@ -81,13 +123,25 @@ def _add_train_parser(subparsers) -> None:
     )
     train.add_argument(
         "--seed",
-        type=_non_negative_int,
-        help="random seed (default: the preset's, or 0)",
+        type=seed_number,
+        help=f"random seed from 0 to {SEED_MAX} (default: the preset's, or 0)",
     )
     train.add_argument(
-        "--out", help="output folder, created if missing (default: runs/MODEL-DATA)"
+        "--out",
+        help="output folder, created if missing (default: runs/MODEL-DATA); a "
+        "folder that is not empty needs --force, except the folder of --resume",
     )
-    train.add_argument("--batch-size", type=_positive_int, help="samples per update")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that already contains files, replacing them",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        help=f"samples per update, at most {MAX_GAN_BATCH_SIZE} for gan and "
+        f"{MAX_MMD_BATCH_SIZE} for mmd",
+    )
     train.add_argument(
         "--lr", type=_positive_float, help="learning rate of both networks"
     )
@@ -100,7 +154,9 @@ def _add_train_parser(subparsers) -> None:
         choices=("non-saturating", "saturating"),
         help="GAN generator loss (default: non-saturating)",
     )
-    train.add_argument("--latent-dim", type=_positive_int, help="size of z")
+    train.add_argument(
+        "--latent-dim", type=_positive_int, help=f"size of z, at most {MAX_LATENT_DIM}"
+    )
     train.add_argument(
         "--noise", choices=("normal", "uniform"), help="distribution of z"
     )
@@ -108,10 +164,14 @@ def _add_train_parser(subparsers) -> None:
         "--d-steps", type=_positive_int, help="D updates per G update (GAN)"
     )
     train.add_argument(
-        "--width", type=_positive_int, help="hidden width of both networks"
+        "--width",
+        type=_positive_int,
+        help=f"hidden width of both networks, at most {MAX_WIDTH}",
     )
     train.add_argument(
-        "--layers", type=_non_negative_int, help="hidden layers of both networks"
+        "--layers",
+        type=_non_negative_int,
+        help=f"hidden layers of both networks, at most {MAX_LAYERS}",
     )
     train.add_argument(
         "--ema",
@@ -132,8 +192,9 @@ def _add_train_parser(subparsers) -> None:
     train.add_argument(
         "--resume",
         metavar="DIR",
-        help="continue the run saved in DIR from its last step; --steps is the "
-        "new total",
+        help="continue the run saved in DIR from its last step with its saved "
+        "settings and data; --steps is the new total and must be above the saved "
+        "step",
     )
     train.add_argument(
         "--no-progress", action="store_true", help="do not draw a progress bar"

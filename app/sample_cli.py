@@ -20,12 +20,24 @@ import logging
 import math
 import os
 import re
+import secrets
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from models.sampler_options import MH_PROPOSALS, REJECTION_PROPOSALS, TARGET_HELP
+from app.cli import parse_whole_number, seed_number
+from models.limits import SEED_MAX, format_bytes
+from models.sampler_options import (
+    MAX_CHAIN_ITERATIONS,
+    MAX_CHAIN_STEPS,
+    MAX_CHAINS,
+    MAX_PROPOSALS,
+    MAX_SAMPLES,
+    MH_PROPOSALS,
+    REJECTION_PROPOSALS,
+    TARGET_HELP,
+)
 
 # numpy, scipy and the samplers are imported inside the functions that use them:
 # the command line builds this parser for every command, ``--help`` included.
@@ -37,6 +49,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 METHODS = ("inverse", "rejection", "mh")
+DEFAULT_CHAINS = 4
+DEFAULT_BURN_IN = 1000
 
 # argparse takes "-inf" and "-1e-3" for option names because its default pattern for
 # negative numbers (CPython 3.11 argparse, _negative_number_matcher) only accepts
@@ -132,28 +146,38 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
         "--m",
         type=float,
         metavar="M",
-        help="rejection: envelope constant (default: computed numerically)",
+        help="rejection: envelope constant (default: computed numerically); about "
+        f"N times M proposals are needed, at most {MAX_PROPOSALS:,}",
     )
 
     run = parser.add_argument_group("run")
     run.add_argument(
         "--n",
-        type=int,
+        type=parse_whole_number,
         metavar="N",
-        help="number of samples to save; for mh, kept draws summed over chains "
-        "(default 10000, or the preset's inverse samples or mh kept draws)",
+        help=f"number of samples to save, at most {MAX_SAMPLES:,}; for mh, kept "
+        "draws summed over chains (default 10000, or the preset's inverse samples "
+        "or mh kept draws)",
     )
     run.add_argument(
-        "--chains", type=int, metavar="C", help="mh: number of chains (default 4)"
+        "--chains",
+        type=parse_whole_number,
+        metavar="C",
+        help=f"mh: number of chains, at most {MAX_CHAINS:,} (default 4)",
     )
     run.add_argument(
         "--burn-in",
-        type=int,
+        type=parse_whole_number,
         metavar="B",
-        help="mh: iterations per chain to discard first (default 1000)",
+        help="mh: iterations per chain to discard first (default 1000); burn-in "
+        f"and kept iterations together are at most {MAX_CHAIN_ITERATIONS:,} per "
+        f"chain and {MAX_CHAIN_STEPS:,} over all chains",
     )
     run.add_argument(
-        "--thin", type=int, metavar="T", help="mh: keep every T-th draw (default 1)"
+        "--thin",
+        type=parse_whole_number,
+        metavar="T",
+        help="mh: keep every T-th draw (default 1)",
     )
     run.add_argument(
         "--start",
@@ -164,9 +188,10 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--seed",
-        type=int,
+        type=seed_number,
         metavar="S",
-        help="random seed (default: fresh entropy, printed in the output)",
+        help=f"random seed from 0 to {SEED_MAX} (default: a fresh one, printed in "
+        "the output)",
     )
 
     output = parser.add_argument_group("output")
@@ -224,6 +249,11 @@ def _output_paths(args) -> list[Path]:
 def _check_options(args) -> None:
     if args.n is None or args.n < 1:
         raise _UsageError(f"--n must be at least 1, got {args.n}")
+    if args.n > MAX_SAMPLES:
+        raise _UsageError(
+            f"--n must be at most {MAX_SAMPLES:,}, got {args.n:,}; the samples "
+            f"alone would take {format_bytes(8 * args.n)} of memory"
+        )
     mh_only = {
         "--chains": args.chains,
         "--burn-in": args.burn_in,
@@ -254,6 +284,59 @@ def _check_options(args) -> None:
             )
     if args.domain is not None and args.target is not None:
         raise _UsageError("--domain applies to --density and --cdf only")
+    if args.method == "mh":
+        _check_chain_work(args)
+
+
+def _check_chain_work(args) -> None:
+    """Reject mh settings whose iterations exceed the limits, before any work."""
+    chains = args.chains if args.chains is not None else DEFAULT_CHAINS
+    burn_in = args.burn_in if args.burn_in is not None else DEFAULT_BURN_IN
+    thin = args.thin if args.thin is not None else 1
+    if not 1 <= chains <= MAX_CHAINS:
+        raise _UsageError(f"--chains must be from 1 to {MAX_CHAINS:,}, got {chains:,}")
+    if burn_in < 0:
+        raise _UsageError(f"--burn-in must be 0 or more, got {burn_in:,}")
+    if thin < 1:
+        raise _UsageError(f"--thin (thinning) must be at least 1, got {thin:,}")
+
+    # Each chain runs burn_in + ceil(n / chains) * thin iterations.
+    iterations = burn_in + math.ceil(args.n / chains) * thin
+    if iterations > MAX_CHAIN_ITERATIONS:
+        raise _UsageError(
+            f"--burn-in {burn_in:,}, --thin {thin:,} and --n {args.n:,} over "
+            f"{chains:,} chains need {iterations:,} iterations per chain, more "
+            f"than the limit of {MAX_CHAIN_ITERATIONS:,}; use a smaller --burn-in, "
+            "--thin or --n, or more --chains"
+        )
+    if chains * iterations > MAX_CHAIN_STEPS:
+        raise _UsageError(
+            f"--chains {chains:,} times {iterations:,} iterations per chain make "
+            f"{chains * iterations:,} chain iterations, more than the limit of "
+            f"{MAX_CHAIN_STEPS:,}; use fewer --chains or a smaller --burn-in"
+        )
+
+
+def _check_proposals(n: int, sampler, hand_set: bool) -> None:
+    """Reject a rejection run that needs more than MAX_PROPOSALS on average."""
+    m = sampler.m
+    expected = n * max(m, 1.0)
+    if expected <= MAX_PROPOSALS:
+        return
+    if hand_set:
+        source = f"--m {m:g}"
+        advice = (
+            f"use a smaller --m (M = {sampler.envelope.m_required:.6g} is a valid "
+            "envelope here) or a smaller --n"
+        )
+    else:
+        source = f"the computed envelope constant M = {m:.6g}"
+        advice = "choose a --proposal closer to the target or a smaller --n"
+    raise _UsageError(
+        f"{source} accepts about one proposal in {m:.3g}, so --n {n:,} needs about "
+        f"{expected:.3g} proposals, more than the limit of {MAX_PROPOSALS:.0e}; "
+        f"{advice}"
+    )
 
 
 def _build_target(args) -> Target1D | Target2D:
@@ -304,7 +387,8 @@ def _sample(args) -> tuple[dict, np.ndarray]:
     from models.sampling.rejection import RejectionSampler, make_proposal
 
     target = _build_target(args)
-    seed = args.seed if args.seed is not None else np.random.SeedSequence().entropy
+    # A fresh seed stays in the range that --seed accepts, so it can be reused.
+    seed = args.seed if args.seed is not None else secrets.randbelow(SEED_MAX + 1)
     rng = np.random.default_rng(seed)
     summary: dict = {"method": args.method, "target": target.name, "seed": seed}
 
@@ -320,6 +404,7 @@ def _sample(args) -> tuple[dict, np.ndarray]:
         loc = _single(args.loc, "--loc")
         proposal = make_proposal(name, target, loc=loc, scale=args.scale)
         sampler = RejectionSampler(target, proposal, m=args.m)
+        _check_proposals(args.n, sampler, hand_set=args.m is not None)
         samples, proposed = sampler.sample_counted(args.n, rng)
         check = sampler.envelope
         summary.update(
@@ -342,8 +427,8 @@ def _sample(args) -> tuple[dict, np.ndarray]:
             rng,
             proposal=args.proposal or "normal",
             step_size=args.scale if args.scale is not None else 1.0,
-            chains=args.chains if args.chains is not None else 4,
-            burn_in=args.burn_in if args.burn_in is not None else 1000,
+            chains=args.chains if args.chains is not None else DEFAULT_CHAINS,
+            burn_in=args.burn_in if args.burn_in is not None else DEFAULT_BURN_IN,
             thin=args.thin if args.thin is not None else 1,
             start=_point(args.start, target.dim, "--start"),
             proposal_loc=_point(args.loc, target.dim, "--loc"),
@@ -390,6 +475,7 @@ def _write_samples(samples: np.ndarray, paths: list[Path]) -> None:
     import numpy as np
 
     written: list[tuple[str, Path]] = []
+    path = paths[0]
     try:
         for path in paths:
             handle, temporary = tempfile.mkstemp(
@@ -406,6 +492,10 @@ def _write_samples(samples: np.ndarray, paths: list[Path]) -> None:
                     np.save(stream, samples)
         for temporary, path in written:
             os.replace(temporary, path)
+    except OSError as error:
+        # strerror leaves out the temporary file's name that str(error) holds.
+        reason = error.strerror or str(error)
+        raise _UsageError(f"cannot write {path}: {reason}") from error
     finally:
         for temporary, _ in written:
             if os.path.exists(temporary):

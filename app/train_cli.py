@@ -15,6 +15,7 @@ import numpy as np
 from app.cli import CommandError
 from app.presets import check_setting_types
 from app.samples_figure import render_samples_png
+from models.limits import check_seed
 
 logger = logging.getLogger(__name__)
 
@@ -22,43 +23,62 @@ POINT_SAMPLES = 2500
 IMAGE_SAMPLES = 1000
 
 
-def _overrides(args) -> dict:
-    """Map command-line options to config fields, leaving unset ones out."""
-    values = {
-        "steps": args.steps,
-        "seed": args.seed,
-        "batch_size": args.batch_size,
-        "latent_dim": args.latent_dim,
-        "noise": args.noise,
-        "device": args.device,
-    }
+def _overrides(args) -> tuple[dict, dict[str, str]]:
+    """Map command-line options to config fields, leaving unset ones out.
+
+    Returns the values and, for each field, the option that set it, so that a
+    message about ``g_lr`` can name ``--lr`` when that is what the user typed.
+    """
+    values: dict = {}
+    options: dict[str, str] = {}
+
+    def take(option: str, *fields: str) -> None:
+        value = getattr(args, option.lstrip("-").replace("-", "_"))
+        if value is not None:
+            for field in fields:
+                values[field] = value
+                options[field] = option
+
+    take("--steps", "steps")
+    take("--seed", "seed")
+    take("--batch-size", "batch_size")
+    take("--latent-dim", "latent_dim")
+    take("--noise", "noise")
+    take("--device", "device")
     if args.model == "gan":
-        if args.lr is not None:
-            values["g_lr"] = values["d_lr"] = args.lr
-        if args.g_lr is not None:
-            values["g_lr"] = args.g_lr
-        if args.d_lr is not None:
-            values["d_lr"] = args.d_lr
-        values["generator_loss"] = args.loss
-        values["d_steps"] = args.d_steps
-        values["g_ema"] = args.ema
-        if args.width is not None:
-            values["g_width"] = values["d_width"] = args.width
-        if args.layers is not None:
-            values["g_layers"] = values["d_layers"] = args.layers
+        take("--lr", "g_lr", "d_lr")
+        take("--g-lr", "g_lr")
+        take("--d-lr", "d_lr")
+        take("--loss", "generator_loss")
+        take("--d-steps", "d_steps")
+        take("--ema", "g_ema")
+        take("--width", "g_width", "d_width")
+        take("--layers", "g_layers", "d_layers")
     else:
         # The MMD generator has no discriminator, so it has one learning rate.
         for option in ("loss", "d_steps", "ema", "d_lr"):
             if getattr(args, option) is not None:
                 raise CommandError(f"--{option.replace('_', '-')} applies to gan only")
-        values["lr"] = args.g_lr if args.g_lr is not None else args.lr
-        values["width"] = args.width
-        values["layers"] = args.layers
-    return {key: value for key, value in values.items() if value is not None}
+        take("--lr", "lr")
+        take("--g-lr", "lr")
+        take("--width", "width")
+        take("--layers", "layers")
+    return values, options
+
+
+def setting_message(error: ValueError, options: dict[str, str]) -> str:
+    """Word a config error with the option the user typed for its field."""
+    field = getattr(error, "field", None)
+    if field in options:
+        return f"{options[field]} {error.requirement}"
+    return str(error)
 
 
 def load_data_argument(text: str, seed: int):
-    """Return (name, dataset) for a built-in name or a path to the user's data."""
+    """Return (name, dataset) for a built-in name or a path to the user's data.
+
+    The name is ``"custom"`` for the user's own data.
+    """
     from models.datasets import DATASET_NAMES, make_dataset
 
     if text in DATASET_NAMES:
@@ -76,13 +96,12 @@ def load_data_argument(text: str, seed: int):
     try:
         return "custom", load_user_data(path)
     except ValueError as error:
-        raise CommandError(f"cannot use {path} as data: {error}") from error
+        # The loader's messages start with the path already.
+        raise CommandError(f"--data: {error}") from error
 
 
 def build_trainer(args):
     """Build a fresh or resumed trainer from the arguments."""
-    from models.checkpoint import CheckpointError
-
     if args.model == "gan":
         from models.gan import GanTrainer as trainer_class
         from models.gan_config import default_config
@@ -93,30 +112,137 @@ def build_trainer(args):
         except ImportError as error:
             raise CommandError(f"MMD training is not available: {error}") from None
 
+    if args.resume:
+        return _resume_trainer(args, trainer_class)
     preset = apply_preset(args)
     name, dataset = load_data_argument(args.data, args.seed)
-    if args.resume:
-        try:
-            trainer = trainer_class.load(
-                args.resume, dataset=dataset if name == "custom" else None
-            )
-        except CheckpointError as error:
-            raise CommandError(str(error)) from error
-        if args.steps is not None:
-            trainer.total_steps = max(args.steps, trainer.step)
-        return trainer
-
+    overrides, options = _overrides(args)
     try:
         # Own data starts from the settings of the closest built-in kind.
         base = ("digits" if dataset.is_image else "ring8") if name == "custom" else name
         values = default_config(base).to_dict()
         if preset is not None:
             check_setting_types(preset, values, "setting of the preset")
-        values.update({**(preset or {}), **_overrides(args), "data": name})
+        values.update({**(preset or {}), **overrides, "data": name})
         config = type(default_config(base)).from_dict(values)
+        config.validate(data_dim=dataset.dim)
         return trainer_class(config, dataset=dataset)
     except ValueError as error:
+        raise CommandError(setting_message(error, options)) from error
+
+
+TRAIN_SETTING_OPTIONS = (
+    "preset",
+    "seed",
+    "batch_size",
+    "lr",
+    "g_lr",
+    "d_lr",
+    "loss",
+    "latent_dim",
+    "noise",
+    "d_steps",
+    "width",
+    "layers",
+    "ema",
+)
+"""Options that set a saved setting, which a resumed run keeps."""
+
+
+def _resume_trainer(args, trainer_class):
+    """Load the run in ``--resume`` with its own data and the new total steps.
+
+    Raises
+    ------
+    CommandError
+        If the checkpoint is unreadable, ``--data`` names other data than the
+        run's, another setting is given, or ``--steps`` is not above the saved
+        step.
+    """
+    from models.checkpoint import CheckpointError, load_checkpoint
+
+    changed = [
+        option
+        for option in TRAIN_SETTING_OPTIONS
+        if getattr(args, option, None) not in (None, False)
+    ]
+    if changed:
+        names = ", ".join(f"--{option.replace('_', '-')}" for option in changed)
+        them = "it" if len(changed) == 1 else "them"
+        raise CommandError(
+            f"{names} cannot change a resumed run, which keeps its saved settings; "
+            f"leave {them} out, or start a new run without --resume"
+        )
+    try:
+        description, _ = load_checkpoint(Path(args.resume), kind=args.model)
+    except CheckpointError as error:
         raise CommandError(str(error)) from error
+    saved_data = description["config"].get("data")
+    saved_file = description.get("data_file")
+    args.data = _resume_data(args.data, saved_data, saved_file, args.resume)
+    name, dataset = load_data_argument(args.data, description["config"].get("seed", 0))
+    try:
+        trainer = trainer_class.load(
+            args.resume, dataset=dataset if name == "custom" else None
+        )
+    except CheckpointError as error:
+        raise CommandError(str(error)) from error
+
+    # --steps is the new total, which must leave steps to train.
+    saved_step = trainer.step
+    total = args.steps if args.steps is not None else trainer.total_steps
+    if total <= saved_step:
+        if args.steps is not None:
+            raise CommandError(
+                f"--steps {args.steps} is not above step {saved_step} of the run in "
+                f"{args.resume}; --steps is the new total, so pass a number above "
+                f"{saved_step}"
+            )
+        raise CommandError(
+            f"the run in {args.resume} has done its {saved_step} steps; pass "
+            f"--steps above {saved_step} to continue it"
+        )
+    trainer.total_steps = total
+    logger.info("continuing %s from step %s to %s", args.resume, saved_step, total)
+    return trainer
+
+
+def _resume_data(given: str | None, saved: str, saved_file: str | None, folder):
+    """Return the ``--data`` of a resumed run, or raise CommandError on a conflict.
+
+    Without ``--data`` a run continues on its own data: a built-in set by name,
+    or the file recorded when it was trained. A file given for a run on own data
+    must have the recorded file's name, because a moved file keeps its name.
+    """
+    if saved != "custom":
+        if given is not None and given != saved:
+            raise CommandError(
+                f"--data {given} conflicts with the run in {folder}, which was "
+                f"trained on {saved}; leave --data out to continue on {saved}"
+            )
+        return saved
+    if given is None:
+        if saved_file is None or not Path(saved_file).exists():
+            known = f" from {saved_file}, which was not found" if saved_file else ""
+            raise CommandError(
+                f"the run in {folder} was trained on your own data{known}; pass "
+                "--data FILE"
+            )
+        return saved_file
+    from models.datasets import DATASET_NAMES
+
+    if given in DATASET_NAMES:
+        recorded = saved_file or "your own data"
+        raise CommandError(
+            f"--data {given} conflicts with the run in {folder}, which was trained "
+            f"on {recorded}; pass that file as --data"
+        )
+    if saved_file is not None and Path(given).name != Path(saved_file).name:
+        raise CommandError(
+            f"--data {given} conflicts with the run in {folder}, which was trained "
+            f"on {saved_file}; pass that file as --data"
+        )
+    return given
 
 
 def apply_preset(args) -> dict | None:
@@ -165,9 +291,10 @@ def apply_preset(args) -> dict | None:
         args.data = data
     if args.seed is None:
         args.seed = seed
-    seed = args.seed
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise CommandError(f"the seed must be a whole number >= 0, got {seed!r}")
+    try:
+        args.seed = check_seed(args.seed)
+    except ValueError as error:
+        raise CommandError(f"the preset's {error}") from None
     return settings if getattr(args, "preset", None) else None
 
 
@@ -243,10 +370,11 @@ def quality_metrics(trainer, samples: np.ndarray) -> dict:
     dataset = trainer.dataset
     rng = np.random.default_rng(trainer.config.seed)
     try:
-        return compute_metrics(dataset.name, samples, dataset.samples, rng)
+        metrics = compute_metrics(dataset.name, samples, dataset.samples, rng)
     except Exception as error:  # noqa: BLE001 - metrics must not lose the run
         logger.warning("computing metrics failed: %s", error, exc_info=True)
         return {"metrics_error": str(error)}
+    return metrics
 
 
 def run_train(args) -> int:
@@ -255,15 +383,16 @@ def run_train(args) -> int:
     from models.runs import NonFiniteError
 
     configure_torch_threads(args.threads)
-    apply_preset(args)
-    out = Path(args.out or f"runs/{args.model}-{Path(args.data).stem}")
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out} exists and is not a folder")
+    if not args.resume:
+        apply_preset(args)
+    out = _output_folder(args)
     trainer = build_trainer(args)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise CommandError(f"cannot create output folder {out}: {error}") from error
+        raise CommandError(
+            f"cannot create output folder {out}: {error.strerror}"
+        ) from error
 
     logger.info(
         "training %s on %s for %s steps", args.model, args.data, trainer.total_steps
@@ -289,25 +418,59 @@ def run_train(args) -> int:
     try:
         return _write_results(args, trainer, out, wall_seconds, first_step, failure)
     except OSError as error:
-        raise CommandError(f"writing the results to {out} failed: {error}") from error
+        # strerror leaves out the temporary file's name that str(error) holds.
+        reason = error.strerror or str(error)
+        raise CommandError(f"writing the results to {out} failed: {reason}") from error
+
+
+def _output_folder(args) -> Path:
+    """Return the ``--out`` folder, or raise CommandError if writing there could
+    replace another run's files without ``--force``.
+
+    A resumed run writes to its own folder by default, and may always do so.
+    """
+    if args.out is None and args.resume:
+        args.out = args.resume
+    out = Path(args.out or f"runs/{args.model}-{Path(args.data).stem}")
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out} exists and is not a folder")
+    resuming_here = args.resume and out.resolve() == Path(args.resume).resolve()
+    if out.is_dir() and any(out.iterdir()) and not (args.force or resuming_here):
+        raise CommandError(
+            f"--out {out} already exists and is not empty; pass --force to replace "
+            "its files, or choose another folder"
+        )
+    return out
+
+
+OUTPUT_COLUMNS = {"mmd": {"mmd2": "batch_mmd2"}}
+"""Names that history.csv and metrics.json give to a trainer's history columns.
+
+The MMD trainer's loss is the MMD² of one training batch under the training
+kernel. It is written as ``batch_mmd2``, apart from the quality metric ``mmd2``
+on held-out data, which `models.metrics.compute_metrics` computes."""
 
 
 def _write_results(args, trainer, out, wall_seconds, first_step, failure) -> int:
     """Write samples, plots, history, metrics and the checkpoint; return the exit
     code. Each file is replaced atomically, so a failure leaves whole files."""
     dataset = trainer.dataset
+    data_file = str(Path(args.data).resolve()) if dataset.name == "custom" else None
+    data_label = Path(data_file).name if data_file else dataset.name
+    renamed = OUTPUT_COLUMNS.get(args.model, {})
     n = IMAGE_SAMPLES if dataset.is_image else POINT_SAMPLES
     samples = trainer.generate(n).astype(np.float32)
     write_samples(out / "samples.npy", samples)
-    title = f"{args.model.upper()} on {dataset.name}, step {trainer.step}"
+    title = f"{args.model.upper()} on {data_label}, step {trainer.step}"
     render_samples_png(out / "samples.png", dataset, samples, title)
-    history = trainer.history.as_dict()
+    history = {renamed.get(k, k): v for k, v in trainer.history.as_dict().items()}
     write_history(out / "history.csv", history)
     last = trainer.history.last() or {}
     metrics = {
         "model": args.model,
         "preset": getattr(args, "preset_name", None),
         "data": dataset.name,
+        **({"data_file": data_file} if data_file else {}),
         "steps": trainer.step,
         "seed": trainer.config.seed,
         "device": str(trainer.device),
@@ -316,7 +479,7 @@ def _write_results(args, trainer, out, wall_seconds, first_step, failure) -> int
         "steps_per_second": round(
             (trainer.step - first_step) / max(wall_seconds, 1e-9), 1
         ),
-        "final": {k: v for k, v in last.items() if k != "step"},
+        "final": {renamed.get(k, k): v for k, v in last.items() if k != "step"},
         "samples": int(len(samples)),
         **quality_metrics(trainer, samples),
     }
@@ -327,7 +490,10 @@ def _write_results(args, trainer, out, wall_seconds, first_step, failure) -> int
     atomic_write_text(
         out / "metrics.json", json.dumps(metrics, indent=2, default=float)
     )
-    trainer.save(out, extra={"wall_seconds": wall_seconds})
+    extra = {"wall_seconds": wall_seconds}
+    if data_file:
+        extra["data_file"] = data_file
+    trainer.save(out, extra=extra)
     print(json.dumps({"out": str(out), **metrics}, default=float))
     if failure:
         print(f"gan-playground train: stopped: {failure}", file=sys.stderr)

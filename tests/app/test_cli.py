@@ -47,9 +47,32 @@ def test_help_and_version_skip_qt_and_torch(flag):
         (["train", "gan", "--loss", "hinge"], "invalid choice"),
         (["train", "gan", "--batch-size", "0"], "positive"),
         (["train", "gan", "--resume", "/nonexistent/run"], "does not exist"),
-        (["train", "gan", "--ema", "1.5", "--steps", "1"], "g_ema"),
+        (["train", "gan", "--ema", "1.5", "--steps", "1"], "--ema must be in [0, 1)"),
         (["train", "wgan"], "invalid choice"),
         (["screenshot"], "--out"),
+        (
+            ["train", "gan", "--batch-size", "1e8"],
+            "--batch-size must be a whole number from 1 to 65,536",
+        ),
+        (["train", "gan", "--width", "1e7"], "--width must be a whole number from 1"),
+        (["train", "gan", "--latent-dim", "1e8"], "--latent-dim must be a whole"),
+        (["train", "gan", "--steps", "1e9"], "--steps must be a whole number"),
+        (["train", "gan", "--layers", "17"], "--layers must be a whole number"),
+        (
+            ["train", "mmd", "--batch-size", "1e7"],
+            "--batch-size must be a whole number from 2 to 8,192",
+        ),
+        (
+            ["train", "gan", "--batch-size", "65536", "--width", "4096"],
+            "memory needed by these settings is about 21.6 GiB",
+        ),
+        (["train", "mmd", "--batch-size", "8192"], "more than the limit of 4 GiB"),
+        (["train", "gan", "--seed", "1e30"], "from 0 to 2147483647"),
+        (["train", "gan", "--seed", str(2**70)], "from 0 to 2147483647"),
+        (["train", "gan", "--seed", "-1"], "from 0 to 2147483647"),
+        (["train", "gan", "--lr", "1e30"], "--lr must be in (0, 1], got 1e+30"),
+        (["train", "gan", "--g-lr", "2"], "--g-lr must be in (0, 1]"),
+        (["train", "mmd", "--lr", "2"], "--lr must be in (0, 1]"),
     ],
 )
 def test_bad_arguments_exit_2(args, message, capsys, tmp_path, monkeypatch):
@@ -60,9 +83,11 @@ def test_bad_arguments_exit_2(args, message, capsys, tmp_path, monkeypatch):
         code = exit.code
     captured = capsys.readouterr()
     assert code == 2, f"{args} should exit with 2, got {code}"
-    assert message in captured.err, f"stderr should name the problem: {captured.err}"
+    last_line = captured.err.strip().splitlines()[-1]
+    assert message in last_line, f"the last line should name the problem: {last_line}"
     assert "Traceback" not in captured.err, "no traceback for bad input"
-    assert not (tmp_path / "runs").exists(), "nothing written for bad input"
+    assert "g_lr" not in captured.err, "the message uses the option's own name"
+    assert list(tmp_path.iterdir()) == [], "nothing written for bad input"
 
 
 def test_train_writes_all_outputs(tmp_path):
@@ -177,3 +202,101 @@ def test_resume_from_corrupt_checkpoint_leaves_folder(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "truncated or corrupt" in err, err
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert before == after, "the folder must be left as it was"
+
+
+def _train_small(out, *extra):
+    return main(
+        ["train", "gan", "--steps", "3", "--width", "8", "--out", str(out)]
+        + ["--no-progress", *extra]
+    )
+
+
+def test_train_keeps_filled_out_folder_without_force(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train_small(out) == 0, "the first run writes the folder"
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    capsys.readouterr()
+
+    code = _train_small(out, "--seed", "5")
+    err = capsys.readouterr().err.strip()
+    assert code == 2, f"a filled --out needs --force, got exit {code}"
+    assert len(err.splitlines()) == 1, f"one line of message: {err!r}"
+    assert "--force" in err, f"the message names --force: {err!r}"
+    after = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert after == before, "the earlier run's files are left as they were"
+
+    assert _train_small(out, "--seed", "5", "--force") == 0, "--force overwrites"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["seed"] == 5, f"the new run's files replace the old: {metrics}"
+
+
+def test_train_into_empty_existing_folder(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert _train_small(out) == 0, "an empty --out folder needs no --force"
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_train_on_own_points_records_file_and_metrics(tmp_path, capsys, dim):
+    data = tmp_path / f"points{dim}.csv"
+    rng = np.random.default_rng(3)
+    np.savetxt(data, rng.normal(size=(300, dim)), delimiter=",")
+    out = tmp_path / "run"
+
+    assert _train_small(out, "--data", str(data)) == 0, "own points train"
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, f"no traceback on the terminal: {err}"
+    assert "no metrics" not in err, f"no failed metrics: {err}"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "metrics_error" not in metrics, f"metrics computed: {metrics}"
+    assert metrics["data"] == "custom", metrics
+    assert metrics["data_file"].endswith(data.name), f"file recorded: {metrics}"
+    assert np.isfinite(metrics["mmd2"]), f"MMD² applies to any data: {metrics}"
+    one_d = {"ks_statistic", "wasserstein1"}
+    if dim == 1:
+        assert one_d <= set(metrics), f"1-D data gets KS and W1: {metrics}"
+    else:
+        assert not one_d & set(metrics), f"KS and W1 are 1-D only: {metrics}"
+    assert "modes_captured" not in metrics, "own data has no known modes"
+    description = json.loads((out / "config.json").read_text())
+    assert description["data_file"].endswith(data.name), "config.json records it"
+
+
+BAD_POINT_FILES = {
+    "header_nan.csv": ("x,y\n1,2\n3,nan\n4,5\n", "line 3"),
+    "huge.csv": ("1e308,1\n-1e308,2\n1e308,3\n", "beyond ±1e+30"),
+    "squares_overflow.csv": ("1e200,1\n-1e200,2\n3e200,3\n", "beyond ±1e+30"),
+}
+
+
+@pytest.mark.parametrize("name", sorted([*BAD_POINT_FILES, "nan.npy", "big.npy"]))
+def test_bad_own_points_give_one_line(tmp_path, capsys, recwarn, name):
+    path = tmp_path / name
+    if name == "nan.npy":
+        np.save(path, np.array([[1.0, 2.0], [np.nan, 3.0], [4.0, 5.0]]))
+        expected = "row 2 of 3"
+    elif name == "big.npy":
+        np.save(path, np.array([[1.0, 2.0], [4.0, 5.0], [-1e300, 3.0]]))
+        expected = "row 3 of 3"
+    else:
+        text, expected = BAD_POINT_FILES[name]
+        path.write_text(text)
+
+    code = _train_small(tmp_path / "run", "--data", str(path))
+    err = capsys.readouterr().err.strip()
+    assert code == 2, f"{name} is rejected with exit 2, got {code}: {err}"
+    assert len(err.splitlines()) == 1, f"one line of message: {err!r}"
+    assert name in err, f"the message names the file: {err!r}"
+    assert expected in err, f"the message names the place: {err!r}"
+    assert "row 0" not in err, f"rows count from 1: {err!r}"
+    assert "learning rate" not in err, f"the data is to blame: {err!r}"
+    warned = [str(w.message) for w in recwarn if w.category is RuntimeWarning]
+    assert not warned, f"no numpy RuntimeWarning: {warned}"
+    assert not (tmp_path / "run").exists(), "nothing written"
+
+
+def test_seed_at_limit_is_accepted(tmp_path):
+    out = tmp_path / "run"
+    assert _train_small(out, "--seed", "2147483647") == 0, "the largest seed trains"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["seed"] == 2**31 - 1, metrics

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -128,3 +129,72 @@ def test_write_failure_is_one_line(tmp_path, capsys, monkeypatch):
     assert len(err.splitlines()) == 1, f"one line of message: {err!r}"
     assert "simulated" in err, f"the message gives the reason: {err!r}"
     assert _folder_bytes(out) == before, "every earlier file is left whole"
+
+
+def _resume(out, *extra):
+    return main(["train", "gan", "--resume", str(out), "--no-progress", *extra])
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--data", "moons", "--steps", "5"], "--data moons conflicts"),
+        (["--steps", "3"], "--steps 3 is not above step 3"),
+        (["--steps", "2"], "pass a number above 3"),
+        ([], "has done its 3 steps"),
+        (["--lr", "0.1", "--steps", "5"], "--lr cannot change a resumed run"),
+    ],
+)
+def test_resume_conflicts_are_one_line(tmp_path, capsys, extra, message):
+    out = _train("gan", tmp_path / "run", "--data", "ring8")
+    before = _folder_bytes(out)
+    capsys.readouterr()
+
+    code = _resume(out, *extra)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, f"{extra} exits with 2, got {code}: {err}"
+    assert len(err.splitlines()) == 1, f"one line of message: {err!r}"
+    assert message in err, f"the message explains it: {err!r}"
+    assert _folder_bytes(out) == before, "the saved run is left as it was"
+
+
+def test_resume_writes_to_own_folder_by_default(tmp_path):
+    out = _train("gan", tmp_path / "run")
+    assert _resume(out, "--steps", "5") == 0, "resuming without --out succeeds"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["steps"] == 5, f"the run's folder gets the results: {metrics}"
+
+
+def test_resume_into_filled_folder_needs_force(tmp_path, capsys):
+    out = _train("gan", tmp_path / "run")
+    other = _train("gan", tmp_path / "other")
+    before = _folder_bytes(other)
+    capsys.readouterr()
+    code = _resume(out, "--steps", "5", "--out", str(other))
+    err = capsys.readouterr().err
+    assert code == 2, f"another filled folder needs --force, got {code}"
+    assert "--force" in err, err
+    assert _folder_bytes(other) == before, "the other run is left as it was"
+
+
+def test_resume_own_data_finds_recorded_file(tmp_path, capsys):
+    data = tmp_path / "points.csv"
+    np.savetxt(data, np.random.default_rng(4).normal(size=(200, 2)), delimiter=",")
+    out = _train("gan", tmp_path / "run", "--data", str(data))
+
+    assert _resume(out, "--steps", "5") == 0, "the recorded file is loaded again"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["steps"] == 5, metrics
+    assert metrics["data_file"] == str(data.resolve()), metrics
+
+    renamed = tmp_path / "other.csv"
+    data.rename(renamed)
+    capsys.readouterr()
+    code = _resume(out, "--steps", "7", "--data", str(renamed))
+    err = capsys.readouterr().err.strip()
+    assert code == 2, f"a file of another name conflicts, got {code}"
+    assert "points.csv" in err, f"the message names the recorded file: {err!r}"
+    code = _resume(out, "--steps", "7")
+    err = capsys.readouterr().err.strip()
+    assert code == 2, f"a missing recorded file is an error, got {code}"
+    assert "was not found; pass --data FILE" in err, err

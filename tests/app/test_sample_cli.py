@@ -143,6 +143,30 @@ def test_typed_cdf(tmp_path, capsys):
         (["inverse", "--target", "normal(0,1)", "--n", "0"], "at least 1"),
         (["mh", "--density", "log(x)", "--domain", "-1", "1"], "NaN"),
         (["mh", "--target", "normal(0,1)", "--thin", "0"], "thinning"),
+        (["inverse", "--target", "normal(0,1)", "--n", "1e12"], "at most 10,000,000"),
+        (["inverse", "--target", "normal(0,1)", "--n", "1e12"], "7.28 TiB"),
+        (
+            ["rejection", "--target", "normal(0,1)", "--m", "1e12", "--n", "10"],
+            "--n 10 needs about 1e+13 proposals",
+        ),
+        (
+            ["rejection", "--target", "normal(0,1e-9)", "--proposal", "cauchy"]
+            + ["--scale", "1000", "--n", "10"],
+            "computed envelope constant",
+        ),
+        (
+            ["mh", "--target", "normal(0,1)", "--chains", "1e8", "--n", "10"],
+            "--chains must be from 1 to 10,000",
+        ),
+        (
+            ["mh", "--target", "normal(0,1)", "--burn-in", "1e10", "--n", "10"],
+            "more than the limit of 10,000,000",
+        ),
+        (
+            ["mh", "--target", "normal(0,1)", "--chains", "10000"]
+            + ["--burn-in", "200000", "--n", "10"],
+            "chain iterations, more than the limit of 1,000,000,000",
+        ),
     ],
 )
 def test_bad_input_exits_2_without_file(tmp_path, capsys, argv, message):
@@ -245,3 +269,58 @@ def test_parser_imports_no_numpy():
         f"building the parser imported heavy modules, which slows --help: "
         f"{result.stderr}"
     )
+
+
+@pytest.mark.parametrize("seed", ["1e30", str(2**70), "-1", "1.5"])
+def test_seed_outside_range_is_usage_error(tmp_path, capsys, seed):
+    argv = ["inverse", "--target", "normal(0,1)", "--seed", seed]
+    with pytest.raises(SystemExit) as exit:
+        run_cli([*argv, "--out", str(tmp_path / "draws.npy")], capsys)
+    err = capsys.readouterr().err.strip()
+    assert exit.value.code == 2, f"exit {exit.value.code}"
+    assert err.splitlines()[-1].endswith(f"argument --seed: {_seed_message(seed)}"), err
+    assert os.listdir(tmp_path) == [], "no file written"
+
+
+def _seed_message(seed):
+    if seed == "1.5":
+        return "expected a whole number, got '1.5'"
+    return f"expected a whole number from 0 to 2147483647, got {seed}"
+
+
+def test_fresh_seed_can_be_passed_back(tmp_path, capsys):
+    first = tmp_path / "a.npy"
+    argv = ["inverse", "--target", "normal(0, 1)", "--n", "20"]
+    status, stdout, _ = run_cli([*argv, "--out", str(first)], capsys)
+    assert status == 0, f"exit {status}"
+    seed = json.loads(stdout)["seed"]
+    assert 0 <= seed <= 2**31 - 1, f"the printed seed is one --seed accepts: {seed}"
+    again = tmp_path / "b.npy"
+    status, _, _ = run_cli([*argv, "--seed", str(seed), "--out", str(again)], capsys)
+    assert status == 0, f"exit {status}"
+    np.testing.assert_array_equal(np.load(first), np.load(again))
+
+
+def test_scientific_counts_are_read(tmp_path, capsys):
+    out = tmp_path / "draws.npy"
+    argv = ["inverse", "--target", "normal(0,1)", "--n", "2e3", "--seed", "1e0"]
+    status, stdout, stderr = run_cli([*argv, "--out", str(out)], capsys)
+    assert status == 0, f"exit {status}: {stderr}"
+    assert np.load(out).shape == (2000,), "--n 2e3 draws 2,000 samples"
+
+
+def test_write_error_names_output_not_temporary(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "draws.npy"
+    out.write_bytes(b"old")
+
+    def deny_rename(source, destination):
+        raise PermissionError(13, "Permission denied", source)
+
+    monkeypatch.setattr(os, "replace", deny_rename)
+    argv = ["inverse", "--target", "normal(0,1)", "--n", "10", "--out", str(out)]
+    status, _, stderr = run_cli(argv, capsys)
+    assert status == 2, f"exit {status}"
+    assert f"cannot write {out}: Permission denied" in stderr, stderr
+    assert ".tmp" not in stderr, f"no temporary file name: {stderr!r}"
+    assert out.read_bytes() == b"old", "the old file is kept"
+    assert os.listdir(tmp_path) == ["draws.npy"], f"left: {os.listdir(tmp_path)}"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from app.cli import main
 
@@ -40,7 +41,14 @@ def test_train_mmd_writes_outputs_and_resumes(tmp_path):
     assert metrics["modes_captured"] >= 0, "ring8 gets mode coverage"
     with open(out / "history.csv") as file:
         rows = list(csv.reader(file))
-    assert rows[0] == ["step", "mmd2", "bandwidth"], f"MMD columns: {rows[0]}"
+    assert rows[0] == ["step", "batch_mmd2", "bandwidth"], f"MMD columns: {rows[0]}"
+    assert set(metrics["final"]) == {"batch_mmd2", "bandwidth"}, metrics["final"]
+    assert metrics["final"]["batch_mmd2"] == pytest.approx(float(rows[-1][1])), (
+        "batch_mmd2 in metrics.json is the last row of history.csv"
+    )
+    assert metrics["mmd2"] != metrics["final"]["batch_mmd2"], (
+        "mmd2 is the held-out metric, not the last batch's loss"
+    )
     assert len(rows) == 21, "one row per step"
     description = json.loads((out / "config.json").read_text())
     assert description["kind"] == "mmd", "the checkpoint is of kind mmd"
