@@ -218,18 +218,33 @@ def _add_screenshot_parser(subparsers) -> None:
         "sampling tab, such as 'gamma(3, 1)' (default: the tab's own)",
     )
     shot.add_argument(
-        "--steps", type=_non_negative_int, default=500, help="steps before the image"
+        "--steps",
+        type=_non_negative_int,
+        help="training steps, or the length of a sampling tab's run, before the "
+        "image; 0 runs nothing (default: 500 training steps, or the sampling "
+        "tab's own length)",
     )
-    shot.add_argument("--seed", type=_non_negative_int, default=0, help="random seed")
-    shot.add_argument("--out", required=True, help="PNG file to write")
+    shot.add_argument(
+        "--seed",
+        type=seed_number,
+        default=0,
+        help=f"random seed from 0 to {SEED_MAX}",
+    )
+    shot.add_argument(
+        "--out",
+        required=True,
+        help="image file to write; its suffix sets the format, such as .png, .jpg "
+        "or .svg",
+    )
     shot.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
         dest="settings",
-        help="set a field of the tab's form, such as lr=0.0005, or one of its "
-        "check boxes, such as compare_losses=true; repeat for several",
+        help="set a field of the tab's form by its key, such as g_lr=0.0005 or "
+        "lr=0.0005 for both learning rates, or one of its check boxes, such as "
+        "compare_losses=true; repeat for several",
     )
     shot.add_argument(
         "--size",
@@ -237,7 +252,7 @@ def _add_screenshot_parser(subparsers) -> None:
         type=_positive_int,
         default=(1400, 860),
         metavar=("WIDTH", "HEIGHT"),
-        help="window size in pixels",
+        help="window size in pixels, each from 1 to 8192 (default: 1400 860)",
     )
 
 

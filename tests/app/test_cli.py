@@ -73,6 +73,11 @@ def test_help_and_version_skip_qt_and_torch(flag):
         (["train", "gan", "--lr", "1e30"], "--lr must be in (0, 1], got 1e+30"),
         (["train", "gan", "--g-lr", "2"], "--g-lr must be in (0, 1]"),
         (["train", "mmd", "--lr", "2"], "--lr must be in (0, 1]"),
+        (["screenshot", "--seed", "1e30", "--out", "x.png"], "from 0 to 2147483647"),
+        (
+            ["screenshot", "--size", "100000", "100000", "--out", "x.png"],
+            "width and height must be from 1 to 8192",
+        ),
     ],
 )
 def test_bad_arguments_exit_2(args, message, capsys, tmp_path, monkeypatch):
