@@ -4,7 +4,7 @@ The command line builds its help text from these constants, so ``--help`` does n
 have to import scipy. The samplers and the target parser import them from here.
 """
 
-REJECTION_PROPOSALS = ("uniform", "normal", "laplace", "cauchy")
+REJECTION_PROPOSALS = ("hat", "uniform", "normal", "laplace", "cauchy")
 MH_PROPOSALS = ("normal", "lognormal", "independent")
 
 TARGET_HELP = (

@@ -7,11 +7,16 @@ proposal is accepted with probability 1/M for a normalised p (von Neumann, 1951,
 "Monte Carlo Statistical Methods", 2nd ed., section 2.3).
 
 `find_envelope` computes the smallest valid M numerically: the maximum of
-log p - log q over a fine grid, polished by a bounded scalar search, times a margin.
-It rejects a pair whose ratio p/q is unbounded, such as a Cauchy target under a
-normal proposal, or a target density that is infinite somewhere. With a hand-set M,
+log p - log q over a fine grid, with points added inside narrow peaks of p that fall
+between grid points, polished by a bounded scalar search, times a margin. It
+rejects a pair whose ratio p/q is unbounded, such as a Cauchy target under a normal
+proposal, or a target density that is infinite somewhere. With a hand-set M,
 `check_envelope` reports where p > M q and the M that would be valid, so the GUI can
-offer it; the sampler still runs, and its histogram then follows min(p, M q).
+offer it; the sampler still runs, and its histogram then follows min(p, M q), so
+1/M is then no acceptance rate.
+
+The proposal "hat" (`models.sampling.hat`) is a step function built above p, whose
+area is M; it accepts nearly every dart, most of them without evaluating p.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.optimize
 
 from models.sampler_options import REJECTION_PROPOSALS
 from models.sampling.diagnostics import (
@@ -46,6 +50,8 @@ class Proposal:
     loc, scale : float
     low, high : float
         Support of q.
+    note : str
+        Why this proposal replaces the one requested; empty if it does not.
     """
 
     name: str
@@ -53,6 +59,12 @@ class Proposal:
     scale: float
     low: float = -math.inf
     high: float = math.inf
+    # Whether the proposal has a squeeze, a lower bound on p under which a dart is
+    # accepted without evaluating p, and throws its own darts with ``throw_into``
+    # (models.sampling.hat.HatProposal).
+    has_squeeze = False
+    # Why this proposal replaces the one requested, if it does.
+    note = ""
 
     def logpdf(self, x) -> np.ndarray:
         raise NotImplementedError
@@ -74,6 +86,10 @@ class Proposal:
     def central_range(self) -> tuple[float, float]:
         """Interval that holds nearly all of the proposal's mass, for grids."""
         return self.loc - 6 * self.scale, self.loc + 6 * self.scale
+
+    def probe_points(self) -> np.ndarray:
+        """Points where p/q may peak because of q's shape, for envelope searches."""
+        return np.empty(0)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -252,6 +268,8 @@ PROPOSALS = REJECTION_PROPOSALS
 def _median(target: Target1D) -> float:
     if target.has_closed_form_ppf:
         return float(target.ppf(0.5))
+    import scipy.optimize
+
     low, high = target.plot_range
     return float(scipy.optimize.brentq(lambda x: float(target.cdf(x)) - 0.5, low, high))
 
@@ -280,10 +298,27 @@ def make_proposal(
 
     ``loc`` defaults to the target's median and ``scale`` to its standard deviation
     (half the interquartile range when the variance is infinite). A uniform proposal
-    covers the target's support, which must be finite, and ignores both.
+    covers the target's support, which must be finite, and ignores both. A hat is a
+    step function fitted to the target (`models.sampling.hat`) and ignores both too.
+    When no hat can be verified for the target, this returns a uniform proposal
+    on a finite support, else a Cauchy one, and its ``note`` gives the reason.
     """
     if name == "uniform":
         return UniformProposal(target.low, target.high)
+    if name == "hat":
+        from models.sampling.hat import HatError, build_hat
+
+        try:
+            return build_hat(target)
+        except HatError as error:
+            finite = math.isfinite(target.low) and math.isfinite(target.high)
+            fallback = make_proposal("uniform" if finite else "cauchy", target)
+            fallback.note = (
+                f"the hat proposal was not used because {error}; "
+                f"using {fallback.name} instead"
+            )
+            logger.warning("%s: %s", target.name, fallback.note)
+            return fallback
     classes = {
         "normal": NormalProposal,
         "laplace": LaplaceProposal,
@@ -344,21 +379,77 @@ class EnvelopeCheck:
         )
 
 
-def _log_ratio(target: Target1D, proposal: Proposal, x: np.ndarray) -> np.ndarray:
+def _log_ratio(
+    target: Target1D, proposal: Proposal, x: np.ndarray, log_p=None
+) -> np.ndarray:
     """log p(x) - log q(x), -inf where p is zero and +inf where only q is zero."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        log_p = np.asarray(target.logpdf(x), dtype=float)
+        if log_p is None:
+            log_p = np.asarray(target.logpdf(x), dtype=float)
         log_q = np.asarray(proposal.logpdf(x), dtype=float)
         ratio = log_p - log_q
     ratio = np.where(log_p == -np.inf, -np.inf, ratio)
     return np.where(np.isnan(ratio), -np.inf, ratio)
 
 
-def _probe_points(target: Target1D, proposal: Proposal) -> tuple[np.ndarray, int]:
-    """Grid over the bulk of p and q plus points running out to the support ends.
+def add_hidden_peak_points(
+    target: Target1D,
+    x: np.ndarray,
+    log_p: np.ndarray,
+    *,
+    rounds: int = 4,
+    per_cell: int = 16,
+    max_cells: int = 64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add grid points inside peaks of p that fall between the points of ``x``.
 
-    Returns the sorted points and the number of points in the bulk grid.
+    Between two grid points a monotone p has mass at most max(p at the ends) times
+    the spacing. Where the target's CDF shows more than 1.05 times that, plus 1e-10
+    for rounding, p peaks between the points. Each such cell gets ``per_cell`` - 1
+    points at equal steps of the CDF, found by bisection, so that they land inside
+    the peak however narrow it is. This repeats up to ``rounds`` times, for the
+    ``max_cells`` cells with the largest excess mass each time.
+
+    ``x`` must be sorted and finite. Returns the merged points and log p at them.
     """
+    for _ in range(rounds):
+        cdf = np.asarray(target.cdf(x), dtype=float)
+        mass = np.diff(cdf)
+        with np.errstate(over="ignore"):
+            p = np.exp(log_p)
+        bound = np.maximum(p[:-1], p[1:]) * np.diff(x)
+        with np.errstate(invalid="ignore"):
+            excess = mass - 1.05 * bound - 1e-10
+        cells = np.flatnonzero(excess > 0)
+        if not cells.size:
+            break
+        cells = cells[np.argsort(excess[cells])[::-1][:max_cells]]
+
+        # Bisection on the CDF for every level in every cell at once.
+        fractions = np.arange(1, per_cell) / per_cell
+        levels = cdf[cells, None] + mass[cells, None] * fractions
+        lower = np.repeat(x[cells, None], per_cell - 1, axis=1)
+        upper = np.repeat(x[cells + 1, None], per_cell - 1, axis=1)
+        for _ in range(64):
+            middle = (lower + upper) / 2
+            below = np.asarray(target.cdf(middle), dtype=float) < levels
+            lower = np.where(below, middle, lower)
+            upper = np.where(below, upper, middle)
+        new = np.setdiff1d(((lower + upper) / 2).ravel(), x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            new_log_p = np.asarray(target.logpdf(new), dtype=float)
+        x = np.concatenate([x, new])
+        log_p = np.concatenate(
+            [log_p, np.where(np.isnan(new_log_p), -np.inf, new_log_p)]
+        )
+        order = np.argsort(x, kind="stable")
+        x, log_p = x[order], log_p[order]
+    return x, log_p
+
+
+def _probe_points(target: Target1D, proposal: Proposal) -> np.ndarray:
+    """Grid over the bulk of p and q plus points running out to the support ends,
+    with the proposal's own probe points. Returns the sorted points."""
     low, high = target.low, target.high
     ranges = [target.plot_range, proposal.central_range()]
     a = max(min(r[0] for r in ranges), low)
@@ -380,8 +471,20 @@ def _probe_points(target: Target1D, proposal: Proposal) -> tuple[np.ndarray, int
                 tails.append(end - sign * gap * 2.0 ** -np.arange(0, 61))
             tails.append(end - sign * width * closer)
             tails.append([end])
-    points = np.unique(np.concatenate([bulk, *map(np.asarray, tails)]))
-    return points[(points >= low) & (points <= high)], len(bulk)
+    parts = [bulk, *map(np.asarray, tails), proposal.probe_points()]
+    points = np.unique(np.concatenate(parts))
+    return points[(points >= low) & (points <= high)]
+
+
+def _envelope_grid(target, proposal) -> tuple[np.ndarray, np.ndarray]:
+    """Probe points, refined inside narrow peaks of p, and log p/q at them."""
+    x = _probe_points(target, proposal)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_p = np.asarray(target.logpdf(x), dtype=float)
+    finite = np.isfinite(x)
+    if finite.all() and not np.any(log_p == np.inf):
+        x, log_p = add_hidden_peak_points(target, x, log_p)
+    return x, _log_ratio(target, proposal, x, log_p)
 
 
 def _check_bounded(target, proposal, x: np.ndarray, ratio: np.ndarray) -> None:
@@ -426,6 +529,11 @@ def find_envelope(
 ) -> EnvelopeCheck:
     """Compute the smallest valid envelope constant M, times ``margin``.
 
+    The maximum of p/q is searched on a grid, refined inside narrow peaks of p (see
+    `add_hidden_peak_points`), and polished by a bounded scalar search. A hat built
+    for this target (`models.sampling.hat.HatProposal`) lies above p by
+    construction, so its area is M, without ``margin``.
+
     Raises
     ------
     UnboundedRatioError
@@ -433,8 +541,12 @@ def find_envelope(
     """
     if margin < 1:
         raise ValueError(f"margin must be at least 1, got {margin:g}")
-    x, bulk_size = _probe_points(target, proposal)
-    ratio = _log_ratio(target, proposal, x)
+    own = getattr(proposal, "envelope", None)
+    if own is not None and getattr(proposal, "target", None) is target:
+        return own
+    import scipy.optimize
+
+    x, ratio = _envelope_grid(target, proposal)
     if not np.isfinite(ratio).any():
         raise TargetError(
             f"the target {target.name} and the proposal {proposal.name} do not overlap"
@@ -487,8 +599,8 @@ def check_envelope(
     ok = m >= found.ratio_max * (1 - 1e-9)
     violations = []
     if not ok:
-        x, _ = _probe_points(target, proposal)
-        over = _log_ratio(target, proposal, x) > math.log(m)
+        x, ratio = _envelope_grid(target, proposal)
+        over = ratio > math.log(m)
         edges = np.flatnonzero(np.diff(np.concatenate([[0], over.astype(int), [0]])))
         for start, stop in zip(edges[::2], edges[1::2], strict=True):
             violations.append((float(x[start]), float(x[stop - 1])))
@@ -547,8 +659,12 @@ class RejectionSampler:
 
     @property
     def theoretical_acceptance_rate(self) -> float:
-        """1/M, the acceptance rate when the envelope is valid."""
-        return 1 / self.m
+        """1/M, the acceptance rate when the envelope is valid, else NaN.
+
+        With M too small, p > M q somewhere and the rate is the mass of min(p, M q)
+        divided by M, which 1/M does not give. `envelope` lists where p > M q.
+        """
+        return 1 / self.m if self.envelope.ok else math.nan
 
     def propose(
         self, n: int, rng: np.random.Generator
@@ -557,22 +673,29 @@ class RejectionSampler:
 
         The dart's height is u M q(x); `dart_heights` computes it from log(u).
         """
-        x, exponential, accepted = self._throw(n, rng)
-        np.negative(exponential, out=exponential)
-        return x, exponential, accepted
+        x = np.empty(n)
+        log_u = np.empty(n)
+        threshold = np.empty(n)
+        accepted = np.empty(n, dtype=bool)
+        self._throw_into(x, log_u, threshold, accepted, rng)
+        return x, log_u, accepted
 
-    def _throw(self, n, rng):
-        x = self.proposal.sample(n, rng)
+    def _throw_into(self, x, log_u, threshold, accepted, rng) -> None:
+        """Throw len(x) darts into the given arrays."""
+        proposal = self.proposal
+        proposal.sample_into(x, rng)
 
-        # Accept when log u <= log p - log q - log M, with -log u ~ Exponential(1).
-        # A NaN threshold (p and q both zero) compares false and rejects the dart.
-        exponential = rng.standard_exponential(n)
-        threshold = self.proposal.logpdf(x)
+        # u = 1 - U with U uniform on [0, 1), so u > 0 and log u is finite; then
+        # accept when log u <= log p - log q - log M. A NaN threshold (p and q both
+        # zero) compares false and rejects the dart.
+        rng.random(out=log_u)
+        np.subtract(1.0, log_u, out=log_u)
+        np.log(log_u, out=log_u)
+        proposal.logpdf_into(x, threshold)
         threshold += self._log_m
         with np.errstate(invalid="ignore"):
-            threshold -= self.target.logpdf(x)
-        accepted = exponential >= threshold
-        return x, exponential, accepted
+            np.subtract(self.target.logpdf(x), threshold, out=threshold)
+        np.less_equal(log_u, threshold, out=accepted)
 
     def dart_heights(self, x: np.ndarray, log_u: np.ndarray) -> np.ndarray:
         """Height u M q(x) of each dart."""
@@ -589,33 +712,41 @@ class RejectionSampler:
 
         Darts thrown after the n-th acceptance in the last batch are not counted, so
         n / darts estimates the acceptance rate without bias from the batching.
+        With a hat, darts under its squeeze are accepted without evaluating p.
         """
         out = np.empty(n)
         have = proposed = 0
+        # With M too small the rate exceeds 1/M; 1/M still sizes the batches.
         rate = min(1.0, 1 / self.m)
 
         # Work arrays are allocated once and reused by every batch, because fresh
-        # arrays of this size cost page faults on each allocation. The batches
-        # take the same random numbers as repeated calls of `propose` would.
+        # arrays of this size cost page faults on each allocation. Without a
+        # squeeze, the batches take the same random numbers as repeated calls of
+        # `propose` would.
         size = int(min(self.batch_size, n / rate * 1.05 + 64))
-        x_buffer, exponential_buffer, threshold_buffer = np.empty((3, size))
+        x_buffer, log_u_buffer, threshold_buffer = np.empty((3, size))
         accepted_buffer = np.empty(size, dtype=bool)
-        target, proposal = self.target, self.proposal
+        slot_buffer = (
+            np.empty(size, dtype=np.intp) if self.proposal.has_squeeze else None
+        )
         while have < n:
             size = int(min(self.batch_size, (n - have) / rate * 1.05 + 64))
             x = x_buffer[:size]
-            exponential = exponential_buffer[:size]
-            threshold = threshold_buffer[:size]
             accepted = accepted_buffer[:size]
-
-            # Propose, then accept where -log u >= log q + log M - log p.
-            proposal.sample_into(x, rng)
-            rng.standard_exponential(out=exponential)
-            proposal.logpdf_into(x, threshold)
-            threshold += self._log_m
-            with np.errstate(invalid="ignore"):
-                threshold -= target.logpdf(x)
-            np.greater_equal(exponential, threshold, out=accepted)
+            if slot_buffer is None:
+                self._throw_into(
+                    x, log_u_buffer[:size], threshold_buffer[:size], accepted, rng
+                )
+            else:
+                self.proposal.throw_into(
+                    self.target,
+                    self.m,
+                    x,
+                    slot_buffer[:size],
+                    threshold_buffer[:size],
+                    accepted,
+                    rng,
+                )
 
             # Copy the accepted darts straight into the output.
             count = int(np.count_nonzero(accepted))

@@ -16,6 +16,7 @@ from models.sampling.rejection import (
     RejectionSampler,
     UnboundedRatioError,
     UniformProposal,
+    add_hidden_peak_points,
     check_envelope,
     find_envelope,
     make_proposal,
@@ -71,6 +72,9 @@ CASES = [
     ("mixture(0.3*normal(-2, 0.5) + 0.7*normal(1, 1))", "normal"),
     ("density:exp(-x^2/2) * (2 + sin(5*x))", "uniform"),
     ("density:abs(x)", "normal"),
+    ("normal(1, 2)", "hat"),
+    ("gamma(3, 1)", "hat"),
+    ("density:exp(-x^2/2) * (2 + sin(5*x))", "hat"),
 ]
 
 
@@ -190,7 +194,7 @@ def test_run_snapshot_darts():
     sampler = RejectionSampler(target, proposal)
     run = RejectionRun(
         sampler,
-        np.random.default_rng(6),
+        np.random.default_rng(8),
         n_proposals=20_000,
         chunk_size=3000,
         max_darts=1000,
@@ -278,3 +282,82 @@ def test_sample_counted_matches_thrown_darts():
     reference = np.concatenate(kept)[:n]
     assert np.array_equal(samples, reference), "batched and plain darts differ"
     assert used <= thrown, f"{used} darts counted, only {thrown} thrown"
+
+
+SPIKE = "mixture(0.9*normal(0, 1) + 0.1*normal(1.23456, 0.0001))"
+
+
+def test_hidden_peak_gets_grid_points():
+    # A grid with spacing 1e-3 has no point within 2e-4 of the narrow peak.
+    target = parse_target(SPIKE)
+    x = np.linspace(-5, 5, 10_001)
+    assert np.min(np.abs(x - 1.23456)) > 5e-5, "the grid should miss the peak"
+    refined, log_p = add_hidden_peak_points(target, x, target.logpdf(x))
+    near = refined[np.abs(refined - 1.23456) < 1e-4]
+    assert len(near) >= 10, f"points within one width of the peak: {near}"
+    np.testing.assert_array_equal(log_p, target.logpdf(refined))
+    assert np.all(np.diff(refined) > 0), "points stay sorted and distinct"
+
+    # A smooth target needs no extra points.
+    smooth = parse_target("normal(0, 1)")
+    same, _ = add_hidden_peak_points(smooth, x, smooth.logpdf(x))
+    assert np.array_equal(same, x), "a smooth density should keep its grid"
+
+
+def test_envelope_covers_narrow_peak():
+    """p/q peaks at the narrow component, between the probe grid's points."""
+    target = parse_target(SPIKE)
+    proposal = make_proposal("cauchy", target)
+    found = find_envelope(target, proposal)
+    peak = np.array([1.23456])
+    exact = float(target.pdf(peak)[0] / proposal.pdf(peak)[0])
+    assert found.ratio_max >= exact * (1 - 1e-9), f"{found.ratio_max} < {exact}"
+    assert abs(found.argmax - 1.23456) < 1e-5, f"argmax {found.argmax}"
+
+    # About 3000 darts per sample: a small sample keeps the test short.
+    sampler = RejectionSampler(target, proposal)
+    samples = sampler.sample(2000, np.random.default_rng(12))
+    result = scipy.stats.kstest(samples, target.cdf)
+    assert result.pvalue > 1e-3, f"samples miss the peak: {result}"
+
+
+@pytest.mark.parametrize("proposal_name", ["uniform", "hat"])
+def test_narrow_density_chi_square(proposal_name):
+    target = DensityTarget("exp(-((x-0.3)/0.001)^2)", 0, 1)
+    sampler = RejectionSampler(target, make_proposal(proposal_name, target))
+    n = 40_000
+    samples = sampler.sample(n, np.random.default_rng(13))
+    edges = np.concatenate([[0], 0.3 + 0.001 * np.arange(-3, 3.5, 0.5), [1]])
+    expected = n * np.diff(target.cdf(edges))
+    observed, _ = np.histogram(samples, edges)
+    keep = expected > 5
+    assert keep.sum() >= 10, f"too few bins with counts: {expected.round()}"
+    result = scipy.stats.chisquare(
+        observed[keep], expected[keep] * observed[keep].sum() / expected[keep].sum()
+    )
+    assert result.pvalue > 1e-3, f"counts {observed} against {expected.round()}"
+
+
+def test_small_m_has_no_theoretical_rate():
+    sampler = RejectionSampler(Normal(), LaplaceProposal(0, 1), m=0.001)
+    assert not sampler.envelope.ok, "M = 0.001 should be flagged"
+    assert math.isnan(sampler.theoretical_acceptance_rate), "1/M = 1000 is no rate"
+    message = sampler.envelope.message()
+    assert "M = 0.001 is too small" in message, message
+    (low, high), *_ = sampler.envelope.violations
+    assert low < -3, f"p > M q on the bulk: {sampler.envelope.violations}"
+    assert high > 3, f"p > M q on the bulk: {sampler.envelope.violations}"
+
+    run = RejectionRun(sampler, np.random.default_rng(14), 1000, chunk_size=500)
+    list(run.steps())
+    snapshot = run.snapshot()
+    assert math.isnan(snapshot["theoretical_acceptance_rate"]), "no rate shown"
+    assert not snapshot["envelope_ok"], "the snapshot flags the envelope"
+    assert snapshot["acceptance_rate"] <= 1, "the observed rate is a rate"
+    assert "too small" in snapshot["envelope_message"], snapshot["envelope_message"]
+
+
+def test_valid_m_keeps_theoretical_rate():
+    sampler = RejectionSampler(Normal(), LaplaceProposal(0, 1), m=2.0)
+    assert sampler.envelope.ok, sampler.envelope.message()
+    assert sampler.theoretical_acceptance_rate == 0.5, "1/M for a valid M"
