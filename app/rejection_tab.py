@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -98,10 +99,16 @@ class RejectionTab(SamplingTab):
                 "proposal",
                 "Proposal q",
                 "choice",
-                "laplace",
+                "hat",
                 choices=REJECTION_PROPOSALS,
-                tooltip="Distribution of the darts' x: uniform on a finite domain, "
-                "or normal, Laplace or Cauchy with the location and scale below",
+                tooltip="Distribution of the darts' x. hat (the default): a step "
+                "function fitted to p on about 1024 cells, with Cauchy-shaped "
+                "tails, checked numerically to lie above p. M is its area, so "
+                "nearly every dart is accepted. Where the check fails, a uniform "
+                "proposal (finite domain) or a Cauchy one is used, and the caption "
+                "gives the reason. uniform: on a finite domain. normal, Laplace or "
+                "Cauchy: with the location and scale below, accepting 1/M of the "
+                "darts for M fixed by their shape",
                 group="Proposal",
             ),
             Field(
@@ -109,9 +116,9 @@ class RejectionTab(SamplingTab):
                 "Automatic loc/scale",
                 "bool",
                 True,
-                tooltip="Centre q on the target's median and scale it by the "
-                "target's standard deviation (half its interquartile range when "
-                "the variance is infinite)",
+                tooltip="For normal, Laplace and Cauchy proposals: centre q on the "
+                "target's median and scale it by the target's standard deviation "
+                "(half its interquartile range when the variance is infinite)",
                 group="Proposal",
             ),
             Field(
@@ -145,8 +152,9 @@ class RejectionTab(SamplingTab):
                 "choice",
                 "computed",
                 choices=ENVELOPE_MODES,
-                tooltip="computed: 1.01 times the maximum of p/q, found numerically; "
-                "by hand: the M below, which may be too small",
+                tooltip="computed: 1.01 times the maximum of p/q, found numerically, "
+                "or for the hat its area; by hand: the M below, which may be too "
+                "small",
                 group="Proposal",
             ),
             Field(
@@ -195,17 +203,21 @@ class RejectionTab(SamplingTab):
 
     def _on_form_changed(self, key: str) -> None:
         super()._on_form_changed(key)
-        if key in ("auto_proposal", "m_mode"):
+        if key in ("proposal", "auto_proposal", "m_mode"):
             self._update_proposal_fields()
 
     def _update_proposal_fields(self) -> None:
-        manual = not self.form.value("auto_proposal")
+        # The hat and the uniform proposal take no location or scale.
+        shaped = self.form.value("proposal") not in ("hat", "uniform")
+        manual = shaped and not self.form.value("auto_proposal")
+        self.form.controls["auto_proposal"].setEnabled(shaped)
         self.form.controls["loc"].setEnabled(manual)
         self.form.controls["scale"].setEnabled(manual)
         self.form.controls["m"].setEnabled(self.form.value("m_mode") == "by hand")
 
     def error_field(self, message: str) -> str:
-        return "proposal" if "proposal" in message or "p/q" in message else "target"
+        about_proposal = ("proposal", "p/q", "hat")
+        return "proposal" if any(w in message for w in about_proposal) else "target"
 
     def run_factory(self, values, spec):
         n = int(values["proposals"])
@@ -233,6 +245,7 @@ class RejectionTab(SamplingTab):
             info = {
                 "target": target.name,
                 "proposal": proposal.name,
+                "proposal_note": proposal.note,
                 "m_by_hand": by_hand,
                 "chunk_size": chunk,
                 "total": n,
@@ -264,7 +277,9 @@ class RejectionTab(SamplingTab):
     def idle_caption(self) -> str:
         return (
             "Rejection sampling: throw x from q and u uniform, keep x when "
-            "u·M·q(x) ≤ p(x). Press Start (Space) to throw darts, or Step for one."
+            "u·M·q(x) ≤ p(x). The default q is a hat fitted to p, so M·q hugs p "
+            "and nearly every dart is kept; pick normal, Laplace or Cauchy to see "
+            "more rejections. Press Start (Space) to throw darts, or Step for one."
         )
 
     def clear_views(self) -> None:
@@ -296,8 +311,11 @@ class RejectionTab(SamplingTab):
             x, rates = np.append(x, proposed), np.append(rates, rate)
         self.rate_plot.set_rates(x, rates)
         self.rate_plot.set_x_limit(snapshot["total"])
-        label = f"1/M = {1 / m:.3f}" + ("" if ok else " (invalid: M too small)")
-        self.rate_plot.set_reference(1 / m, label)
+        # With M too small, 1/M is not the acceptance rate, and can pass 1.
+        if ok:
+            self.rate_plot.set_reference(1 / m, f"1/M = {1 / m:.3f}")
+        else:
+            self.rate_plot.set_reference(None)
 
         # The warning and its fix.
         self.m_required = snapshot["m_required"]
@@ -315,11 +333,18 @@ class RejectionTab(SamplingTab):
         source = "set by hand" if snapshot["m_by_hand"] else "computed"
         observed = "–" if not math.isfinite(rate) else f"{rate:.3f}"
         accepted = snapshot["accepted"]
+        if ok:
+            theory = f"theory 1/M = {1 / m:.3f}"
+        else:
+            where = ", ".join(f"[{a:.4g}, {b:.4g}]" for a, b in snapshot["violations"])
+            theory = f"no theoretical rate: M is too small, p > M q for x in {where}"
+        note = snapshot.get("proposal_note", "")
         self.caption.setText(
             f"<b>{snapshot['target']}</b> under q = {snapshot['proposal']}, "
             f"M = {m:.4g} ({source}). Acceptance {observed} over {proposed:,} darts, "
-            f"theory 1/M = {1 / m:.3f}. {accepted:,} samples; "
+            f"{theory}. {accepted:,} samples; "
             f"{ks_summary(snapshot['ks_statistic'], accepted)}."
+            + (f" Note: {html.escape(note)}." if note else "")
         )
 
     def _on_use_m_button_clicked(self) -> None:

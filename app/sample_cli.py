@@ -118,8 +118,9 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
         "--proposal",
         metavar="NAME",
         help=(
-            f"rejection: {', '.join(REJECTION_PROPOSALS)} (default uniform on a "
-            f"finite support, else cauchy); mh: {', '.join(MH_PROPOSALS)} "
+            f"rejection: {', '.join(REJECTION_PROPOSALS)} (default hat, a step "
+            "function fitted to the target; where no hat can be verified, uniform "
+            f"on a finite support, else cauchy); mh: {', '.join(MH_PROPOSALS)} "
             "(default normal)"
         ),
     )
@@ -128,8 +129,8 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
         type=float,
         metavar="S",
         help=(
-            "rejection: proposal scale (default the target's standard deviation); "
-            "mh: step size (default 1)"
+            "rejection: scale of a normal, laplace or cauchy proposal (default the "
+            "target's standard deviation); mh: step size (default 1)"
         ),
     )
     proposal.add_argument(
@@ -138,8 +139,9 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
         nargs="+",
         metavar="X",
         help=(
-            "rejection: proposal location (default the target's median); "
-            "mh independent: centre of the proposal (default the start)"
+            "rejection: location of a normal, laplace or cauchy proposal (default "
+            "the target's median); mh independent: centre of the proposal "
+            "(default the start)"
         ),
     )
     proposal.add_argument(
@@ -397,10 +399,7 @@ def _sample(args) -> tuple[dict, np.ndarray]:
         samples = sampler.sample(args.n, rng)
         summary.update(n=args.n, acceptance_rate=1.0, inversion=sampler.method)
     elif args.method == "rejection":
-        name = args.proposal
-        if name is None:
-            finite = math.isfinite(target.low) and math.isfinite(target.high)
-            name = "uniform" if finite else "cauchy"
+        name = args.proposal if args.proposal is not None else "hat"
         loc = _single(args.loc, "--loc")
         proposal = make_proposal(name, target, loc=loc, scale=args.scale)
         sampler = RejectionSampler(target, proposal, m=args.m)
@@ -412,12 +411,15 @@ def _sample(args) -> tuple[dict, np.ndarray]:
             proposal=proposal.name,
             proposed=proposed,
             acceptance_rate=args.n / proposed,
-            theoretical_acceptance_rate=1 / sampler.m,
+            # None when M is too small: 1/M is then not the rate, and may pass 1.
+            theoretical_acceptance_rate=1 / sampler.m if check.ok else None,
             m=sampler.m,
             m_required=check.m_required,
             envelope_ok=check.ok,
             violations=check.violations,
         )
+        if proposal.note:
+            summary["proposal_note"] = proposal.note
         if not check.ok:
             print(f"gan-playground sample: warning: {check.message()}", file=sys.stderr)
     else:

@@ -259,6 +259,7 @@ def test_singular_density_frames_finite_range(qtbot, main_window):
 
 def test_small_m_warns_and_use_m_fixes(qtbot, main_window):
     tab = _tab(main_window, "rejection")
+    tab.form.set_value("proposal", "laplace")
     _run_to_end(
         qtbot, tab, mode="bulk", proposals=5000, m_mode="by hand", m=1.1, seed=3
     )
