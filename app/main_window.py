@@ -1,4 +1,11 @@
-"""The main window: one tab per method, a status bar and one place for errors."""
+"""The main window: one tab per method, a status bar and one place for errors.
+
+Only the current tab is built before the first paint. Each other tab is built when
+it is first shown, when code requests it through :meth:`MainWindow.build_tab` or
+:meth:`MainWindow.tab_instances`, or in an idle turn of the event loop after the
+first paint. Building those four tabs and their pyqtgraph plots took about 0.5 s of
+CPU time on a 2-core machine.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +21,11 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QTabWidget,
+    QWidget,
 )
 
 from app import __version__
+from app.tab_protocol import tab_key
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +79,14 @@ class MainWindow(QMainWindow):
 
     Every tab may emit ``status_message(str)`` and ``error_occurred(str)``; errors
     are shown in the status bar and kept in the Messages panel.
+
+    Signals
+    -------
+    tab_built(QWidget)
+        A tab was built and replaced its empty page in ``tabs``.
     """
 
+    tab_built = Signal(QWidget)
     _uncaught = Signal(str)
 
     def __init__(self, probe_torch: bool = True, settings=None):
@@ -85,14 +100,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"GAN Playground {__version__}")
         self.resize(1400, 860)
 
-        # Build tabs.
+        # One empty page per tab. The current tab is built before the window shows.
         self.tabs = QTabWidget()
         self.setCentralWidget(self.tabs)
-        for cls in tab_classes():
-            tab = cls()
-            self.tabs.addTab(tab, cls.title)
-            tab.status_message.connect(self.show_status)
-            tab.error_occurred.connect(self.show_error)
+        self.tab_types: tuple[type, ...] = tuple(tab_classes())
+        self._unbuilt: dict[QWidget, type] = {}
+        for cls in self.tab_types:
+            page = QWidget()
+            self.tabs.addTab(page, cls.title)
+            self._unbuilt[page] = cls
+        self._devices: tuple | None = None
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
         # Build the status bar and the message panel.
         self.error_label = QLabel()
@@ -116,24 +134,84 @@ class MainWindow(QMainWindow):
 
         self.menus = WindowMenus(self, settings)
         self.menus.restore_settings()
+        self.build_tab(self.tabs.currentIndex())
 
         self._uncaught.connect(self._on_uncaught)
         self.torch_probe = _TorchProbe(self)
         self.torch_probe.devices_found.connect(self._on_torch_probe_devices_found)
-        # Importing torch holds the GIL for seconds in total, which slowed the first
-        # paint from about 1.8 s to 3.1 s on 2 busy cores (benchmarks/cold_start.py),
-        # so the probe starts after the first paint.
-        self._probe_after_paint = probe_torch
+        self._probe_torch = probe_torch
+        self._painted = False
+
+        # The other tabs are built one per turn of the event loop after the first
+        # paint, so that a tab the user opens later is usually ready.
+        self._tab_build_timer = QTimer(self)
+        self._tab_build_timer.setSingleShot(True)
+        self._tab_build_timer.setInterval(0)
+        self._tab_build_timer.timeout.connect(self._on_tab_build_timer_timeout)
         self.show_status("Ready. Pick a data set and press Start (Space).")
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().paintEvent(event)
-        if self._probe_after_paint:
-            self._probe_after_paint = False
+        if self._painted:
+            return
+        self._painted = True
+        # Importing torch holds the GIL for seconds in total, which slowed the first
+        # paint from about 1.8 s to 3.1 s on 2 busy cores (benchmarks/cold_start.py),
+        # so the probe starts after the first paint. Zero timers fire once the
+        # whole window has been painted.
+        if self._probe_torch:
             QTimer.singleShot(0, self.torch_probe.start)
+        self._tab_build_timer.start()
 
     def tab_instances(self) -> list:
-        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+        """Return every tab in order, building those not built yet."""
+        return [self.build_tab(index) for index in range(self.tabs.count())]
+
+    def built_tabs(self) -> list:
+        """Return the tabs built so far, in order."""
+        pages = [self.tabs.widget(index) for index in range(self.tabs.count())]
+        return [page for page in pages if page not in self._unbuilt]
+
+    def tab_index(self, key: str) -> int:
+        """Return the index of the tab with stable key ``key``, or -1."""
+        for index, cls in enumerate(self.tab_types):
+            if tab_key(cls) == key:
+                return index
+        return -1
+
+    def build_tab(self, index: int):
+        """Return the tab at ``index``, building it in place of its empty page."""
+        page = self.tabs.widget(index)
+        cls = self._unbuilt.get(page)
+        if cls is None:
+            return page
+        started = time.perf_counter()
+        tab = cls()
+        del self._unbuilt[page]
+        tab.status_message.connect(self.show_status)
+        tab.error_occurred.connect(self.show_error)
+
+        # Insert the tab before its page and remove the page, so that no other
+        # tab becomes current in between. currentChanged stays blocked, so its
+        # listeners see only the switch that led here, if any, and tab_built.
+        blocked = self.tabs.blockSignals(True)
+        try:
+            was_current = self.tabs.currentIndex() == index
+            self.tabs.insertTab(index, tab, cls.title)
+            if was_current:
+                self.tabs.setCurrentIndex(index)
+            self.tabs.removeTab(index + 1)
+        finally:
+            self.tabs.blockSignals(blocked)
+        page.deleteLater()
+
+        if self._devices is not None and hasattr(tab, "set_devices"):
+            tab.set_devices(self._devices)
+        logger.debug(
+            "built the %s tab in %.2f s", cls.title, time.perf_counter() - started
+        )
+        self.tab_built.emit(tab)
+        return tab
 
     def show_status(self, message: str) -> None:
         self.error_label.clear()
@@ -163,14 +241,27 @@ class MainWindow(QMainWindow):
         if hasattr(tab, "toggle"):
             tab.toggle()
 
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if index >= 0:
+            self.build_tab(index)
+
+    def _on_tab_build_timer_timeout(self) -> None:
+        unbuilt = [self.tabs.indexOf(page) for page in self._unbuilt]
+        if unbuilt:
+            self.build_tab(min(unbuilt))
+        if len(unbuilt) > 1:
+            self._tab_build_timer.start()
+
     def _on_torch_probe_devices_found(self, devices: tuple) -> None:
-        for tab in self.tab_instances():
+        self._devices = devices
+        for tab in self.built_tabs():
             if hasattr(tab, "set_devices"):
                 tab.set_devices(devices)
 
     def shutdown(self) -> None:
-        """Stop every tab's worker and wait for its thread."""
-        for tab in self.tab_instances():
+        """Stop building tabs, stop every tab's worker and wait for its thread."""
+        self._tab_build_timer.stop()
+        for tab in self.built_tabs():
             if hasattr(tab, "shutdown"):
                 tab.shutdown()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -58,8 +58,9 @@ TARGET_KEYS = ("kind", "target", "low", "high", "y_low", "y_high")
 KS_95 = 1.358
 
 
-# Imported in the background when the first sampling tab is built: together they
-# take a second or more, which would otherwise freeze the window at the first Start.
+# Imported in the background after the first sampling tab is painted, because
+# together they take a second or more, which would otherwise freeze the window at the
+# first Start. Importing them before that paint would hold the GIL and delay it.
 PRELOADED_MODULES = (
     "models.targets",
     "models.sampling.inverse",
@@ -243,7 +244,6 @@ class SamplingTab(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        preload_samplers()
         self.controller = RunController(self)
         self._settings_changed = False
         self._clear_on_next_snapshot = False
@@ -308,6 +308,12 @@ class SamplingTab(QWidget):
         # First state of the target fields.
         self._update_target_fields()
         self.caption.setText(self.idle_caption())
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if not _preload_started.is_set():
+            # A zero timer fires once the whole window has been painted.
+            QTimer.singleShot(0, preload_samplers)
 
     # Subclass interface.
 

@@ -281,6 +281,7 @@ def _run_and_save(window, application, failures: list[str], request) -> Path:
     # Let the last snapshot draw before grabbing.
     for _ in range(5):
         application.processEvents()
+    _wait_for_formulas(window, timeout_s)
     _save_image(window, out)
     logger.info("saved screenshot %s", out)
     return out
@@ -454,6 +455,21 @@ def _qt_messages_logged():
         yield
     finally:
         qInstallMessageHandler(previous)
+
+
+def _wait_for_formulas(window, timeout_s: float) -> None:
+    """Wait until the shown formula panel is typeset, which starts after a paint."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    view = window.menus.formula_stack.currentWidget()
+    if view is None or not view.isVisible() or not view.rendering:
+        return
+    loop = QEventLoop()
+    view.typesetting_finished.connect(loop.quit)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    if view.rendering:
+        logger.warning("formulas not typeset within %.0f s", timeout_s)
 
 
 def run_screenshot(args) -> int:

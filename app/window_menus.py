@@ -57,7 +57,8 @@ class WindowMenus(QObject):
     Parameters
     ----------
     window : app.main_window.MainWindow
-        The window to extend; its tabs must exist already.
+        The window to extend. Its tab pages must exist already, and
+        ``window.tab_built`` reports each tab that is built later.
     settings : QSettings or None
         Where geometry, the last tab, parameters and recent files are kept;
         None keeps nothing between sessions.
@@ -73,6 +74,8 @@ class WindowMenus(QObject):
         self.recorder: GifRecorder | None = None
         self._recorded_tab = None
         self._last_dir = ""
+        # Restored settings of tabs not built yet, applied when they are built.
+        self._restored_settings: dict[str, dict] = {}
 
         self._build_docks()
         self._build_file_menu()
@@ -80,13 +83,17 @@ class WindowMenus(QObject):
         self._build_view_menu()
         self._build_presets_menu()
 
+        window.tab_built.connect(self._on_window_tab_built)
         window.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self._on_tabs_current_changed(window.tabs.currentIndex())
 
     # Building.
 
     def _tabs(self) -> list:
-        return self.window.tab_instances()
+        return self.window.built_tabs()
+
+    def _titles(self) -> dict[str, str]:
+        return {tab_key(cls): cls.title for cls in self.window.tab_types}
 
     def _current(self):
         return self.window.tabs.currentWidget()
@@ -95,8 +102,7 @@ class WindowMenus(QObject):
         window = self.window
 
         # The preset strip spans the window above the tabs.
-        titles = {tab_key(tab): tab.title for tab in self._tabs()}
-        self.preset_panel = PresetPanel(self.presets, titles)
+        self.preset_panel = PresetPanel(self.presets, self._titles())
         self.preset_panel.preset_chosen.connect(self.load_preset)
         self.preset_dock = QDockWidget("Demonstration", window)
         self.preset_dock.setObjectName("preset")
@@ -262,7 +268,7 @@ class WindowMenus(QObject):
 
     def _build_presets_menu(self) -> None:
         menu = self.window.menuBar().addMenu("&Presets")
-        titles = {tab_key(tab): tab.title for tab in self._tabs()}
+        titles = self._titles()
         group = None
         for preset in self.presets:
             if preset.tab != group:
@@ -354,10 +360,11 @@ class WindowMenus(QObject):
         return path
 
     def _tab_for_key(self, key: str):
-        for tab in self._tabs():
-            if tab_key(tab) == key and implements_protocol(tab):
-                return tab
-        return None
+        index = self.window.tab_index(key)
+        if index < 0:
+            return None
+        tab = self.window.build_tab(index)
+        return tab if implements_protocol(tab) else None
 
     # Own data and checkpoints.
 
@@ -584,30 +591,39 @@ class WindowMenus(QObject):
             self.window.restoreState(state)
         self._last_dir = str(settings.value("window/last_dir", "") or "")
 
+        # Tabs not built yet get their settings when they are built.
+        for cls in self.window.tab_types:
+            values = load_tab_settings(settings, tab_key(cls))
+            if values is not None:
+                self._restored_settings[tab_key(cls)] = values
         for tab in self._tabs():
-            if not implements_protocol(tab):
-                continue
-            values = load_tab_settings(settings, tab_key(tab))
-            if values is None:
-                continue
-            # Own data are not stored, so their settings apply to the default data.
-            if values.get("data") == "custom":
-                values.pop("data")
-            try:
-                tab.apply_settings(values)
-            except ValueError as error:
-                logger.warning(
-                    "stored settings of the %s tab not restored: %s", tab.title, error
-                )
+            self._restore_tab_settings(tab)
 
         last = settings.value("window/tab")
-        for tab in self._tabs():
-            if tab_key(tab) == last:
-                self.window.tabs.setCurrentWidget(tab)
+        index = self.window.tab_index(str(last)) if last else -1
+        if index >= 0:
+            self.window.tabs.setCurrentIndex(index)
         self.window.show_status("Restored the last session's settings.")
 
+    def _restore_tab_settings(self, tab) -> None:
+        values = self._restored_settings.pop(tab_key(tab), None)
+        if values is None or not implements_protocol(tab):
+            return
+        # Own data are not stored, so their settings apply to the default data.
+        if values.get("data") == "custom":
+            values.pop("data")
+        try:
+            tab.apply_settings(values)
+        except ValueError as error:
+            logger.warning(
+                "stored settings of the %s tab not restored: %s", tab.title, error
+            )
+
     def save_settings(self) -> None:
-        """Store geometry, docks, the current tab and every tab's parameters."""
+        """Store geometry, docks, the current tab and the built tabs' parameters.
+
+        A tab that was never built keeps the settings stored for it before.
+        """
         settings = self.settings
         if settings is None:
             return
@@ -776,9 +792,21 @@ class WindowMenus(QObject):
         if hasattr(tab, "reset"):
             tab.reset()
 
+    def _on_window_tab_built(self, tab) -> None:
+        # Bring the new tab in line with the rest of the window.
+        self._restore_tab_settings(tab)
+        if self.hide_controls_action.isChecked() and hasattr(
+            tab, "set_controls_visible"
+        ):
+            tab.set_controls_visible(False)
+        if self.presenter.active:
+            self.presenter.apply(self.window)
+        if self.window.tabs.currentWidget() is tab:
+            self._on_tabs_current_changed(self.window.tabs.currentIndex())
+
     def _on_tabs_current_changed(self, index: int) -> None:
         tab = self.window.tabs.widget(index)
-        if tab is None:
+        if tab is None or tab not in self.window.built_tabs():
             return
         view = self.formula_views.get(id(tab))
         if view is None:

@@ -4,7 +4,9 @@ mathtext is matplotlib's own TeX subset, so no LaTeX installation is needed. Eac
 formula is rendered once per size and colour to PNG bytes and cached. Rendering runs
 in one background thread, because it is slow for a GUI: on a busy 2-core machine the
 first formula took about a second while matplotlib loaded its fonts, and later ones
-about 0.1 s each (matplotlib 3.11).
+about 0.1 s each (matplotlib 3.11). A view starts typesetting only after its first
+paint, because importing matplotlib holds the GIL for about 0.5 s on 2 cores and
+would delay that paint.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -118,9 +120,13 @@ class FormulaView(QWidget):
     -------
     expanded_changed(bool)
         The panel was opened (True) or closed (False).
+    typesetting_finished()
+        Every formula is shown typeset, or as source text where typesetting
+        failed.
     """
 
     expanded_changed = Signal(bool)
+    typesetting_finished = Signal()
 
     def __init__(
         self,
@@ -136,6 +142,7 @@ class FormulaView(QWidget):
         self.color = "black"
         self._generation = 0
         self._pending = 0
+        self._painted = False
         self._images: list[QLabel] = []
         self._full_images: dict[int, QImage] = {}
         self._relay = _RenderRelay(self)
@@ -176,7 +183,11 @@ class FormulaView(QWidget):
         self._on_header_toggled(expanded)
 
     def set_formulas(self, formulas) -> None:
-        """Replace the formulas; they are typeset in the background."""
+        """Replace the formulas, which are typeset in the background.
+
+        A formula's place stays empty until it is typeset, so the panel never shows
+        raw mathtext source unless typesetting fails.
+        """
         self.formulas = tuple(formulas)
         while self.body_layout.count():
             item = self.body_layout.takeAt(0)
@@ -187,7 +198,7 @@ class FormulaView(QWidget):
         for formula in self.formulas:
             title = QLabel(f"<b>{formula.title}</b>")
             title.setTextFormat(Qt.TextFormat.RichText)
-            image = QLabel(formula.tex)
+            image = QLabel()
             image.setObjectName("formula_image")
             image.setToolTip(formula.tex)
             image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -214,14 +225,23 @@ class FormulaView(QWidget):
 
     @property
     def rendering(self) -> bool:
-        """Whether some formulas are still being typeset."""
+        """Whether some formulas are not typeset yet, also before the first paint."""
         return self._pending > 0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # A zero timer fires once the whole window has been painted.
+            QTimer.singleShot(0, self, self._render_all)
 
     def _render_all(self) -> None:
         # A new generation makes results of an older request harmless.
         self._generation += 1
         generation = self._generation
         self._pending = len(self.formulas)
+        if not self._painted:
+            return
         ratio = max(1.0, self.devicePixelRatioF())
         dpi = int(round(100 * ratio))
         for index, formula in enumerate(self.formulas):
@@ -239,6 +259,8 @@ class FormulaView(QWidget):
         self._pending -= 1
         self._full_images[index] = QImage.fromData(png, "PNG")
         self._fit_image(index)
+        if not self._pending:
+            self.typesetting_finished.emit()
 
     def _fit_image(self, index: int) -> None:
         """Show a formula at its typeset size, scaled down to the panel's width."""
@@ -267,8 +289,11 @@ class FormulaView(QWidget):
         if generation != self._generation or index >= len(self._images):
             return
         self._pending -= 1
-        # The source stays visible as text, so a bad formula is still readable.
+        # The source is shown as text, so a bad formula is still readable.
+        self._images[index].setText(self.formulas[index].tex)
         logger.warning("typesetting %r failed: %s", self.formulas[index].tex, message)
+        if not self._pending:
+            self.typesetting_finished.emit()
 
     def _on_header_toggled(self, expanded: bool) -> None:
         self.header.setArrowType(

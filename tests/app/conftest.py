@@ -52,7 +52,7 @@ def main_window(qtbot, tmp_path, monkeypatch):
     window.show()
     yield window
     window.shutdown()
-    for tab in window.tab_instances():
+    for tab in window.built_tabs():
         controller = getattr(tab, "controller", None)
         if controller is not None:
             assert not controller.busy, f"{tab.title} tab left a worker running"
