@@ -11,7 +11,7 @@ SEED_MAX = 2**31 - 1
 lets every seed written by the command line open in the window."""
 
 MAX_RUN_BYTES = 4 * 2**30
-"""Largest estimated memory of one training run or one sampling command, 4 GiB.
+"""Largest estimated memory of one training run, 4 GiB.
 
 Runs above it are rejected before anything is allocated, so a mistyped size ends
 with a message instead of an out-of-memory crash on a laptop of 8 GB."""
