@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -216,8 +217,8 @@ class RejectionTab(SamplingTab):
         self.form.controls["m"].setEnabled(self.form.value("m_mode") == "by hand")
 
     def error_field(self, message: str) -> str:
-        about_proposal = ("proposal", "p/q", "hat")
-        return "proposal" if any(w in message for w in about_proposal) else "target"
+        about_proposal = re.search(r"proposal|p/q|\bhat\b", message)
+        return "proposal" if about_proposal else "target"
 
     def run_factory(self, values, spec):
         n = int(values["proposals"])

@@ -93,3 +93,11 @@ def test_hat_fallback_is_named(qtbot, main_window):
     caption = tab.caption.text()
     assert "Note: the hat proposal was not used" in caption, caption
     assert snapshot["envelope_ok"], snapshot["envelope_message"]
+
+
+def test_hat_errors_mark_proposal_field(main_window):
+    tab = _rejection_tab(main_window)
+    hat_error = "the target's left tail is heavier than a Cauchy tail, so no hat"
+    assert tab.error_field(hat_error) == "proposal", "a hat error is the proposal's"
+    density_error = "the density is NaN at x = -1; change it so that it is finite"
+    assert tab.error_field(density_error) == "target", "'that' names no hat"
