@@ -83,6 +83,14 @@ class Proposal:
         """Write log q(x) into ``out``, a float64 array of x's shape other than x."""
         np.copyto(out, self.logpdf(x))
 
+    def sample_logpdf_into(
+        self, out: np.ndarray, log_density: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        """Fill ``out`` with draws, taking the same random numbers as `sample`, and
+        ``log_density`` with log q at them."""
+        self.sample_into(out, rng)
+        self.logpdf_into(out, log_density)
+
     def central_range(self) -> tuple[float, float]:
         """Interval that holds nearly all of the proposal's mass, for grids."""
         return self.loc - 6 * self.scale, self.loc + 6 * self.scale
@@ -682,8 +690,7 @@ class RejectionSampler:
 
     def _throw_into(self, x, log_u, threshold, accepted, rng) -> None:
         """Throw len(x) darts into the given arrays."""
-        proposal = self.proposal
-        proposal.sample_into(x, rng)
+        self.proposal.sample_logpdf_into(x, threshold, rng)
 
         # u = 1 - U with U uniform on [0, 1), so u > 0 and log u is finite; then
         # accept when log u <= log p - log q - log M. A NaN threshold (p and q both
@@ -691,7 +698,6 @@ class RejectionSampler:
         rng.random(out=log_u)
         np.subtract(1.0, log_u, out=log_u)
         np.log(log_u, out=log_u)
-        proposal.logpdf_into(x, threshold)
         threshold += self._log_m
         with np.errstate(invalid="ignore"):
             np.subtract(self.target.logpdf(x), threshold, out=threshold)

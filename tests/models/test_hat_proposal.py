@@ -166,10 +166,18 @@ def test_hat_draws_follow_q(spec):
 
 def test_sample_into_takes_same_numbers():
     hat = build_hat(parse_target("normal(0, 1)"))
-    drawn = np.empty(1001)
+    drawn = np.empty(100_001)
     hat.sample_into(drawn, np.random.default_rng(5))
-    plain = hat.sample(1001, np.random.default_rng(5))
+    plain = hat.sample(100_001, np.random.default_rng(5))
     assert np.array_equal(drawn, plain), "sample_into should take the same numbers"
+
+    # The log density from the slots equals logpdf, tails included.
+    with_density, log_density = np.empty((2, 100_001))
+    hat.sample_logpdf_into(with_density, log_density, np.random.default_rng(5))
+    assert np.array_equal(with_density, plain), "sample_logpdf_into: same numbers"
+    a, b = hat.central_range()
+    assert np.any(plain < a) or np.any(plain > b), "some draws should be in a tail"
+    np.testing.assert_allclose(log_density, hat.logpdf(plain), rtol=1e-12)
 
 
 def test_squeezed_path_matches_plain_darts():
