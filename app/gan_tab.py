@@ -385,20 +385,22 @@ def form_from_config(config: GanConfig) -> dict:
 
 def build_gan_trainer(config: GanConfig, dataset: Dataset | None = None):
     """Build a trainer; runs in the worker thread, where torch is imported."""
-    from app.threads import configure_torch_threads
+    from app.threads import configure_torch_threads, metrics_executor
     from models.gan import GanTrainer
     from models.live_metrics import LiveMetrics
 
     configure_torch_threads()
     trainer = GanTrainer(config, dataset=dataset)
-    # The worker makes the snapshots, so the metrics are computed in its thread.
-    trainer.live_metrics = LiveMetrics(trainer.dataset, seed=config.seed)
+    # The worker draws the samples; a thread of their own computes the metrics.
+    trainer.live_metrics = LiveMetrics(
+        trainer.dataset, seed=config.seed, executor=metrics_executor()
+    )
     return trainer
 
 
 def build_loss_comparison(config: GanConfig, dataset: Dataset | None = None):
     """Build one GAN per generator loss; runs in the worker thread."""
-    from app.threads import configure_torch_threads
+    from app.threads import configure_torch_threads, metrics_executor
     from models.gan_compare import LossComparison
     from models.live_metrics import LiveMetrics
 
@@ -406,7 +408,9 @@ def build_loss_comparison(config: GanConfig, dataset: Dataset | None = None):
     return LossComparison(
         config,
         dataset=dataset,
-        live_metrics=lambda trainer: LiveMetrics(trainer.dataset, seed=config.seed),
+        live_metrics=lambda trainer: LiveMetrics(
+            trainer.dataset, seed=config.seed, executor=metrics_executor()
+        ),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +42,25 @@ def configure_torch_threads(count: int | None = None) -> int:
         torch.set_num_threads(count)
         logger.debug("torch uses %s intra-op threads", count)
     return count
+
+
+_metrics_executor: ThreadPoolExecutor | None = None
+_metrics_executor_lock = threading.Lock()
+
+
+def metrics_executor() -> ThreadPoolExecutor:
+    """Return the one thread that computes every tab's live quality metrics.
+
+    It is made on first use with the workers' torch thread count. The metrics
+    are mostly numpy and torch work that releases the GIL, so on a second core
+    they cost the training loop little.
+    """
+    global _metrics_executor
+    with _metrics_executor_lock:
+        if _metrics_executor is None:
+            _metrics_executor = ThreadPoolExecutor(
+                max_workers=1,
+                thread_name_prefix="live-metrics",
+                initializer=configure_torch_threads,
+            )
+        return _metrics_executor

@@ -362,6 +362,7 @@ class TrainingProtocolMixin:
             If the checkpoint is missing, truncated, corrupt, of another kind or
             does not fit its settings; the current run and form are unchanged.
         """
+        from app.threads import metrics_executor
         from models.checkpoint import CONFIG_NAME, CheckpointError
         from models.live_metrics import LiveMetrics
 
@@ -384,7 +385,9 @@ class TrainingProtocolMixin:
         except (OSError, RuntimeError) as error:
             # CheckpointError covers what load checks; this is what it does not.
             raise CheckpointError(f"cannot load {folder}: {error}") from error
-        trainer.live_metrics = LiveMetrics(trainer.dataset, seed=trainer.config.seed)
+        trainer.live_metrics = LiveMetrics(
+            trainer.dataset, seed=trainer.config.seed, executor=metrics_executor()
+        )
 
         # Show the checkpoint's settings, then adopt its trainer as the run.
         self.controller.reset()

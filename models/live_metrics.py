@@ -1,7 +1,8 @@
 """Quality metrics of a generator while it trains, recomputed on a wall-clock throttle.
 
 A trainer given a :class:`LiveMetrics` adds its latest result to every snapshot. The
-metrics run wherever the snapshot is made, which is the worker thread in the window,
+samples are drawn wherever the snapshot is made, and the metrics are computed there
+or in a given executor (the window uses a thread of its own). They are recomputed
 at most once per ``interval_s`` seconds and less often when they are slow, so that
 they take at most ``max_cost_fraction`` of the wall time. Each result sits beside
 the same metrics for real data that the generator was not trained on, the values a
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 
 import numpy as np
 
@@ -68,6 +70,13 @@ class LiveMetrics:
     clock : callable
         Returns the time in seconds, for the throttle and the cost; tests pass a
         fake clock.
+    executor : concurrent.futures.Executor, optional
+        Computes the metrics of the drawn samples, so the calling thread only
+        draws them and goes on. ``update`` then returns the previous result
+        until the new one is done, except at a ``final`` call, which waits.
+        The metrics are mostly numpy and torch work that releases the GIL, so
+        a thread on an idle core computes them beside a training loop. None
+        computes them in the calling thread.
     """
 
     def __init__(
@@ -78,6 +87,7 @@ class LiveMetrics:
         max_cost_fraction: float = 0.02,
         samples: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        executor: Executor | None = None,
     ):
         if not interval_s >= 0:
             raise ValueError(f"interval_s must be 0 or more, got {interval_s!r}")
@@ -100,6 +110,11 @@ class LiveMetrics:
         self._reference: dict | None = None
         self._latest: dict | None = None
         self._next_due: float | None = None
+        self._executor = executor
+        # The evaluation running in the executor, with the time it was requested.
+        self._pending: Future | None = None
+        self._pending_since = 0.0
+        self._pending_sampling_seconds = 0.0
 
     @property
     def known_dataset(self) -> bool:
@@ -115,7 +130,9 @@ class LiveMetrics:
         after an evaluation, since that evaluation (or longer, by the cost
         bound), and at a ``final`` call. A call for the step of the latest
         result only returns it. Waiting after the first call keeps the first
-        snapshots of a run, which the window shows at once, fast.
+        snapshots of a run, which the window shows at once, fast. With an
+        executor, a due evaluation starts there, and a later call returns its
+        result once it is done.
 
         Parameters
         ----------
@@ -135,30 +152,64 @@ class LiveMetrics:
             ``against`` (``"held-out"`` or ``"training"``, the real data the
             samples are compared with). None when no evaluation has run yet.
         """
+        self._collect(wait=final)
         latest = self._latest
         if latest is not None and latest["step"] == step:
             return latest
         now = self._clock()
         if self._next_due is None:
             self._next_due = now + self.interval_s
-        if not final and now < self._next_due:
+        if self._pending is not None or (not final and now < self._next_due):
             return latest
 
+        # Draw here, because only the calling thread may use the trainer's networks.
         generated = np.asarray(generate(self.samples), dtype=np.float64)
+        sampling_seconds = self._clock() - now
+        if self._executor is None or final:
+            result = self._evaluate(step, generated)
+            self._finish(result, now, sampling_seconds)
+        else:
+            self._pending = self._executor.submit(self._evaluate, step, generated)
+            self._pending_since = now
+            self._pending_sampling_seconds = sampling_seconds
+        return self._latest
+
+    def _collect(self, wait: bool) -> None:
+        """Store the result of the evaluation in the executor once it is done.
+
+        An exception raised in the evaluation is raised here.
+        """
+        pending = self._pending
+        if pending is None or not (wait or pending.done()):
+            return
+        self._pending = None
+        if pending.cancel():
+            return
+        self._finish(
+            pending.result(), self._pending_since, self._pending_sampling_seconds
+        )
+
+    def _evaluate(self, step: int, generated: np.ndarray) -> dict:
+        started = self._clock()
         values = self._metrics(generated, np.random.default_rng(self.seed))
         reference = self.reference()
-        seconds = self._clock() - now
-        self._next_due = now + max(self.interval_s, seconds / self.max_cost_fraction)
-        self._latest = {
+        return {
             "step": int(step),
             "samples": int(len(generated)),
-            "seconds": seconds,
+            "seconds": self._clock() - started,
             "values": values,
             "reference": reference,
             "against": "held-out" if self.known_dataset else "training",
         }
-        logger.debug("live metrics at step %s took %.3f s", step, seconds)
-        return self._latest
+
+    def _finish(self, result: dict, requested: float, sampling_seconds: float) -> None:
+        result["seconds"] += sampling_seconds
+        seconds = result["seconds"]
+        self._next_due = requested + max(
+            self.interval_s, seconds / self.max_cost_fraction
+        )
+        self._latest = result
+        logger.debug("live metrics at step %s took %.3f s", result["step"], seconds)
 
     def reference(self) -> dict:
         """Return the metrics of held-out real data, computed once.

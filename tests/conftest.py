@@ -15,10 +15,10 @@ SLOW_TEST_TIMEOUT_SECONDS = 600
 THREAD_JOIN_SECONDS = 10.0
 """How long a thread that a test started may take to end after the test."""
 
-PROCESS_THREAD_PREFIXES = ("mathtext",)
+PROCESS_THREAD_PREFIXES = ("mathtext", "live-metrics")
 """Names of process-wide pool threads that stay idle between uses by design:
-widgets.formula_view renders formulas in a one-thread executor that lives as long as
-the process."""
+widgets.formula_view renders formulas, and app.threads.metrics_executor computes live
+quality metrics, each in a one-thread executor that lives as long as the process."""
 
 
 def pytest_collection_modifyitems(items):

@@ -53,6 +53,31 @@ def test_metrics_are_computed_in_worker_thread(qtbot, gan_tab, monkeypatch):
     )
 
 
+def test_running_metrics_use_own_thread(qtbot, gan_tab, monkeypatch):
+    from models.live_metrics import LiveMetrics
+
+    threads = []
+    original = LiveMetrics._evaluate
+
+    def recording_evaluate(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LiveMetrics, "_evaluate", recording_evaluate)
+    _use_small_run(gan_tab)
+    gan_tab.start()
+    try:
+        qtbot.waitUntil(
+            lambda: gan_tab.metrics_panel.step is not None, timeout=TIMEOUT_MS
+        )
+    finally:
+        gan_tab.stop()
+    assert threads, "the running worker should have asked for metrics"
+    assert threads[0].startswith("live-metrics"), (
+        f"metrics of a running run belong to their own thread, not {threads[0]}"
+    )
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

@@ -1,5 +1,7 @@
 """Live quality metrics: the throttle, the cost bound and the real-data reference."""
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -128,3 +130,86 @@ def test_invalid_settings_are_rejected():
         LiveMetrics(dataset, max_cost_fraction=0)
     with pytest.raises(ValueError, match="samples"):
         LiveMetrics(dataset, samples=1)
+
+
+class ManualExecutor:
+    """An executor that runs the submitted calls only when the test calls run_all."""
+
+    def __init__(self):
+        self.jobs = []
+
+    def submit(self, function, *args):
+        future = Future()
+        self.jobs.append((future, function, args))
+        return future
+
+    def run_all(self):
+        for future, function, args in self.jobs:
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = function(*args)
+            except Exception as error:  # noqa: BLE001 - kept for the caller
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+        self.jobs.clear()
+
+
+def test_executor_result_arrives_next_call():
+    clock = FakeClock()
+    executor = ManualExecutor()
+    metrics = LiveMetrics(
+        make_dataset("ring8"), interval_s=1.0, clock=clock, executor=executor
+    )
+    assert metrics.update(1, generate_ring) is None, "the first call starts the clock"
+    clock.now = 1.0
+    assert metrics.update(10, generate_ring) is None, "step 10 is being computed"
+    assert len(executor.jobs) == 1, "the evaluation went to the executor"
+    clock.now = 5.0
+    assert metrics.update(20, generate_ring) is None, "no second job while one runs"
+    assert len(executor.jobs) == 1, "still the one job"
+
+    executor.run_all()
+    result = metrics.update(30, generate_ring)
+    assert result is not None, "the finished job's result is returned"
+    assert result["step"] == 10, "it is the result of the step it was drawn at"
+    synchronous = LiveMetrics(make_dataset("ring8"), interval_s=0.0)
+    expected = synchronous.update(10, generate_ring, final=True)
+    assert result["values"] == expected["values"], "same values as in the caller"
+
+
+def test_final_update_waits_for_executor():
+    clock = FakeClock()
+    executor = ManualExecutor()
+    metrics = LiveMetrics(
+        make_dataset("ring8"), interval_s=0.0, clock=clock, executor=executor
+    )
+    metrics.update(1, generate_ring)
+    assert len(executor.jobs) == 1, "step 1 went to the executor"
+    final = metrics.update(50, generate_ring, final=True)
+    assert final is not None, "the final call returns a result at once"
+    assert final["step"] == 50, "the final result is for the last step"
+    assert executor.jobs[0][0].cancelled(), "the job that had not started is dropped"
+
+
+def test_executor_error_raised_in_caller():
+    clock = FakeClock()
+    executor = ManualExecutor()
+    metrics = LiveMetrics(
+        make_dataset("ring8"), interval_s=0.0, clock=clock, executor=executor
+    )
+    metrics.update(1, lambda n: np.full((n, 2), np.nan))
+    assert len(executor.jobs) == 1, "step 1 went to the executor"
+    executor.run_all()
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.update(2, generate_ring)
+
+
+def test_final_update_with_thread_executor():
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        metrics = LiveMetrics(make_dataset("ring8"), interval_s=0.0, executor=executor)
+        metrics.update(1, generate_ring)
+        final = metrics.update(80, generate_ring, final=True)
+    assert final["step"] == 80, "the final call waits for the thread, then computes"
+    assert final["values"]["modes_captured"] == 8, "ring8's own points hit every mode"
