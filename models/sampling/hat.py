@@ -50,6 +50,7 @@ from models.sampling.rejection import (
     Proposal,
     UnboundedRatioError,
     add_hidden_peak_points,
+    zoom_maximum,
 )
 from models.targets import Target1D, TargetError
 
@@ -414,29 +415,6 @@ def _refine_steep(target, x, log_p, cell_area, rounds=40):
     return x, log_p
 
 
-def _zoom_maximum(function, lower, upper, rounds: int = 5, points: int = 33):
-    """Locate the maximum of ``function`` on each interval [lower_i, upper_i].
-
-    Each round evaluates ``points`` equally spaced points per interval in one call
-    and keeps the two spacings around the best, so the interval shrinks 16-fold per
-    round. For a unimodal function the result is within (upper - lower) / 16^rounds
-    of its maximum, which for a smooth maximum changes the value by a relative
-    amount far below the hat's MARGIN. Returns the best points and values.
-    """
-    lower = np.asarray(lower, dtype=float)
-    upper = np.asarray(upper, dtype=float)
-    steps = np.linspace(0.0, 1.0, points)
-    rows = np.arange(len(lower))
-    for _ in range(rounds):
-        grid = lower[:, None] + (upper - lower)[:, None] * steps
-        values = function(grid.ravel()).reshape(grid.shape)
-        best = np.argmax(values, axis=1)
-        best_x, best_value = grid[rows, best], values[rows, best]
-        lower = grid[rows, np.maximum(best - 1, 0)]
-        upper = grid[rows, np.minimum(best + 1, points - 1)]
-    return best_x, best_value
-
-
 def _split_points(target, x, log_p) -> tuple[list[float], list[float]]:
     """Local maxima (polished) and minima of p on the grid, as piece boundaries."""
     with np.errstate(invalid="ignore"):
@@ -459,7 +437,7 @@ def _split_points(target, x, log_p) -> tuple[list[float], list[float]]:
     if not peaks.size:
         return [], minima
     lower, upper = x[peaks - 1], x[np.minimum(peaks + 1, len(x) - 1)]
-    polished, value = _zoom_maximum(lambda v: _logpdf(target, v), lower, upper)
+    polished, value = zoom_maximum(lambda v: _logpdf(target, v), lower, upper)
     maxima = np.where(value > log_p[peaks], polished, x[peaks])
     return maxima.tolist(), minima
 
@@ -582,7 +560,7 @@ def _tail(target, end, inner, side, cell_area):
 
     The scale s is the decay length of p at the end, from the grid point ``inner``.
     The constant c is the numerical maximum of p (1 + z^2) over points running out
-    to 2^40 scales, polished by `_zoom_maximum`, times TAIL_MARGIN, rounded up to
+    to 2^40 scales, polished by `zoom_maximum`, times TAIL_MARGIN, rounded up to
     a whole number of slots.
     Returns (end, s, slots, c) and the largest p / h found, with where.
     """
@@ -610,7 +588,7 @@ def _tail(target, end, inner, side, cell_area):
         def log_ratio(v):
             return _logpdf(target, end + sign * scale * v) + np.log1p(v * v)
 
-        found, value = _zoom_maximum(log_ratio, z[top - 1 : top], z[top + 1 : top + 2])
+        found, value = zoom_maximum(log_ratio, z[top - 1 : top], z[top + 1 : top + 2])
         if value[0] > best:
             best, best_z = float(value[0]), float(found[0])
     constant = math.exp(best) * TAIL_MARGIN

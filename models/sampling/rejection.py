@@ -6,10 +6,10 @@ proposal is accepted with probability 1/M for a normalised p (von Neumann, 1951,
 "Various techniques used in connection with random digits"; Robert and Casella,
 "Monte Carlo Statistical Methods", 2nd ed., section 2.3).
 
-`find_envelope` computes the smallest valid M numerically: the maximum of
+`find_envelope` computes the smallest valid M numerically. It takes the maximum of
 log p - log q over a fine grid, with points added inside narrow peaks of p that fall
-between grid points, polished by a bounded scalar search, times a margin. It
-rejects a pair whose ratio p/q is unbounded, such as a Cauchy target under a normal
+between grid points, polishes it by a vectorised zoom and multiplies it by a margin.
+It rejects a pair whose ratio p/q is unbounded, such as a Cauchy target under a normal
 proposal, or a target density that is infinite somewhere. With a hand-set M,
 `check_envelope` reports where p > M q and the M that would be valid, so the GUI can
 offer it; the sampler still runs, and its histogram then follows min(p, M q), so
@@ -212,11 +212,17 @@ class LaplaceProposal(Proposal):
         return x
 
     def sample_into(self, out, rng):
+        self.sample_logpdf_into(out, None, rng)
+
+    def sample_logpdf_into(self, out, log_density, rng):
         # An exponential with a random sign, several times faster than rng.laplace.
         # The signs come from random bytes, eight per byte, as +1 or -1 in int8,
         # which numpy converts in small chunks instead of a full float array.
         n = len(out)
         rng.standard_exponential(out=out)
+        if log_density is not None:
+            # log q = -E - log(2 scale) for x = loc +- scale E, without |x - loc|.
+            np.subtract(-self._log_norm, out, out=log_density)
         bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8))
         signs = bits[:n].view(np.int8)
         signs *= 2
@@ -455,6 +461,28 @@ def add_hidden_peak_points(
     return x, log_p
 
 
+def zoom_maximum(function, lower, upper, rounds: int = 5, points: int = 33):
+    """Locate the maximum of ``function`` on each interval [lower_i, upper_i].
+
+    Each round evaluates ``points`` equally spaced points per interval in one call
+    and keeps the two spacings around the best, so the interval shrinks 16-fold per
+    round. For a function with one maximum on the interval, the result is within
+    (upper - lower) / 16^rounds of it. Returns the best points and values.
+    """
+    lower = np.asarray(lower, dtype=float)
+    upper = np.asarray(upper, dtype=float)
+    steps = np.linspace(0.0, 1.0, points)
+    rows = np.arange(len(lower))
+    for _ in range(rounds):
+        grid = lower[:, None] + (upper - lower)[:, None] * steps
+        values = function(grid.ravel()).reshape(grid.shape)
+        best = np.argmax(values, axis=1)
+        best_x, best_value = grid[rows, best], values[rows, best]
+        lower = grid[rows, np.maximum(best - 1, 0)]
+        upper = grid[rows, np.minimum(best + 1, points - 1)]
+    return best_x, best_value
+
+
 def _probe_points(target: Target1D, proposal: Proposal) -> np.ndarray:
     """Grid over the bulk of p and q plus points running out to the support ends,
     with the proposal's own probe points. Returns the sorted points."""
@@ -538,7 +566,7 @@ def find_envelope(
     """Compute the smallest valid envelope constant M, times ``margin``.
 
     The maximum of p/q is searched on a grid, refined inside narrow peaks of p (see
-    `add_hidden_peak_points`), and polished by a bounded scalar search. A hat built
+    `add_hidden_peak_points`), and polished by `zoom_maximum`. A hat built
     for this target (`models.sampling.hat.HatProposal`) lies above p by
     construction, so its area is M, without ``margin``.
 
@@ -552,8 +580,6 @@ def find_envelope(
     own = getattr(proposal, "envelope", None)
     if own is not None and getattr(proposal, "target", None) is target:
         return own
-    import scipy.optimize
-
     x, ratio = _envelope_grid(target, proposal)
     if not np.isfinite(ratio).any():
         raise TargetError(
@@ -561,8 +587,8 @@ def find_envelope(
         )
     _check_bounded(target, proposal, x, ratio)
 
-    # Polish the largest local maxima of the grid with a bounded scalar search.
-    # Where p/q is flat at its maximum, report the top point nearest the proposal.
+    # Polish the largest local maxima of the grid with `zoom_maximum`. Where p/q
+    # is flat at its maximum, report the top point nearest the proposal.
     top = ratio.max()
     near_top = np.flatnonzero(ratio >= top - 1e-12 * (1 + abs(top)))
     best = near_top[np.argmin(np.abs(x[near_top] - proposal.loc))]
@@ -571,15 +597,15 @@ def find_envelope(
         np.flatnonzero((ratio[1:-1] >= ratio[:-2]) & (ratio[1:-1] >= ratio[2:])) + 1
     )
     candidates = interior[np.argsort(ratio[interior])[::-1][:5]]
-    for i in candidates:
-        result = scipy.optimize.minimize_scalar(
-            lambda v: -float(_log_ratio(target, proposal, np.array([v]))[0]),
-            bounds=(float(x[i - 1]), float(x[i + 1])),
-            method="bounded",
-            options={"xatol": 1e-12 * max(1.0, abs(float(x[i])))},
+    if candidates.size:
+        polished, value = zoom_maximum(
+            lambda v: _log_ratio(target, proposal, v),
+            x[candidates - 1],
+            x[candidates + 1],
         )
-        if np.isfinite(result.fun) and -result.fun > best_ratio:
-            best_x, best_ratio = float(result.x), float(-result.fun)
+        i = int(np.argmax(value))
+        if np.isfinite(value[i]) and value[i] > best_ratio:
+            best_x, best_ratio = float(polished[i]), float(value[i])
 
     ratio_max = math.exp(best_ratio)
     m = ratio_max * margin
@@ -722,7 +748,7 @@ class RejectionSampler:
         """
         out = np.empty(n)
         have = proposed = 0
-        # With M too small the rate exceeds 1/M; 1/M still sizes the batches.
+        # With M too small the rate exceeds 1/M, but 1/M still sizes the batches.
         rate = min(1.0, 1 / self.m)
 
         # Work arrays are allocated once and reused by every batch, because fresh

@@ -259,6 +259,12 @@ def test_into_methods_match_plain_ones(proposal):
     proposal.sample_into(drawn, np.random.default_rng(5))
     plain = proposal.sample(1001, np.random.default_rng(5))
     assert np.array_equal(drawn, plain), "sample_into should take the same numbers"
+    with_density, log_density = np.empty((2, 1001))
+    proposal.sample_logpdf_into(with_density, log_density, np.random.default_rng(5))
+    assert np.array_equal(with_density, plain), "sample_logpdf_into: same numbers"
+    np.testing.assert_allclose(
+        log_density, proposal.logpdf(plain), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_sample_counted_matches_thrown_darts():
