@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
-from models.datasets import DATASET_NAMES
 from models.limits import (
     MAX_D_STEPS,
     MAX_GAN_BATCH_SIZE,
@@ -14,57 +13,28 @@ from models.limits import (
     MAX_LATENT_DIM,
     MAX_LAYERS,
     MAX_PACK,
-    MAX_RUN_BYTES,
     MAX_STEPS,
     MAX_WIDTH,
     SettingError,
-    check_seed,
     check_whole_number,
-    format_bytes,
+)
+from models.run_config import (
+    FLOAT_BYTES,
+    LR_SCHEDULES,
+    NOISE_KINDS,  # noqa: F401 (re-exported)
+    RunConfig,
+    check_betas,
+    check_choice,
+    check_learning_rate,
+    dataset_features,
+    mlp_parameters,
 )
 
 GENERATOR_LOSSES = ("non-saturating", "saturating")
-NOISE_KINDS = ("normal", "uniform")
-LR_SCHEDULES = ("constant", "linear", "cosine")
-
-DATA_DIMS = {"gauss1d": 1, "digits": 64}
-"""Features per sample of the built-in data sets that are not 2-D points."""
-
-CUSTOM_DATA_DIM = 64
-"""Features assumed for own data of unknown size: an 8x8 image."""
-
-FLOAT_BYTES = 4
-
-
-def dataset_features(data: str) -> int:
-    """Return the features per sample of a data set name; own data counts as 64."""
-    if data == "custom":
-        return CUSTOM_DATA_DIM
-    return DATA_DIMS.get(data, 2)
-
-
-def mlp_parameters(inputs: int, width: int, layers: int, outputs: int) -> int:
-    """Count the weights and biases of an MLP with ``layers`` hidden layers."""
-    sizes = [inputs, *([width] * layers), outputs]
-    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-
-
-def check_memory(estimate: int, what: str) -> None:
-    """Raise SettingError when an estimated run memory exceeds MAX_RUN_BYTES.
-
-    The error's field is ``memory`` and its requirement names the estimate, the
-    limit and ``what`` to make smaller.
-    """
-    if estimate > MAX_RUN_BYTES:
-        raise SettingError(
-            "memory",
-            f"needed by these settings is about {format_bytes(estimate)}, more than "
-            f"the limit of {format_bytes(MAX_RUN_BYTES)}; use a smaller {what}",
-        )
 
 
 @dataclass
-class GanConfig:
+class GanConfig(RunConfig):
     """Everything that defines a GAN run; two equal configs give equal runs.
 
     Attributes
@@ -176,27 +146,14 @@ class GanConfig:
     seed: int = 0
     device: str = "cpu"
 
-    def validate(self, data_dim: int | None = None) -> None:
-        """Raise SettingError naming the first invalid field and its value.
+    label: ClassVar[str] = "GAN"
+    tuple_fields: ClassVar[tuple[str, ...]] = ("g_betas", "d_betas")
+    memory_advice: ClassVar[str] = (
+        "batch size, width, number of layers, latent size or pack size"
+    )
 
-        ``data_dim`` is the number of features per sample, which the memory
-        estimate needs; by default it follows from ``data``.
-        """
-        if self.data not in (*DATASET_NAMES, "custom"):
-            raise SettingError(
-                "data",
-                f"must be one of {', '.join(DATASET_NAMES)}, got {self.data!r}",
-            )
-        if self.noise not in NOISE_KINDS:
-            raise SettingError(
-                "noise", f"must be normal or uniform, got {self.noise!r}"
-            )
-        if self.generator_loss not in GENERATOR_LOSSES:
-            raise SettingError(
-                "generator_loss",
-                f"must be one of {', '.join(GENERATOR_LOSSES)}, "
-                f"got {self.generator_loss!r}",
-            )
+    def check_fields(self) -> None:
+        check_choice("generator_loss", self.generator_loss, GENERATOR_LOSSES)
         ranges = {
             "steps": MAX_STEPS,
             "latent_dim": MAX_LATENT_DIM,
@@ -211,13 +168,9 @@ class GanConfig:
         for name in ("g_layers", "d_layers"):
             check_whole_number(name, getattr(self, name), 0, MAX_LAYERS)
         for name in ("g_lr", "d_lr"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and 0 < value <= 1):
-                raise SettingError(name, f"must be in (0, 1], got {value!r}")
+            check_learning_rate(name, getattr(self, name))
         for name in ("g_betas", "d_betas"):
-            betas = getattr(self, name)
-            if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-                raise SettingError(name, f"must be two numbers in [0, 1), got {betas}")
+            check_betas(name, getattr(self, name))
         if not 0 <= self.d_dropout < 1:
             raise SettingError(
                 "d_dropout", f"must be in [0, 1), got {self.d_dropout!r}"
@@ -247,20 +200,7 @@ class GanConfig:
             raise SettingError(
                 "spectral_norm", f"must be true or false, got {self.spectral_norm!r}"
             )
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise SettingError(
-                "lr_schedule",
-                f"must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}",
-            )
-        check_seed(self.seed)
-        if self.device not in ("cpu", "cuda", "auto"):
-            raise SettingError(
-                "device", f"must be cpu, cuda or auto, got {self.device!r}"
-            )
-        check_memory(
-            self.estimate_memory_bytes(data_dim),
-            "batch size, width, number of layers, latent size or pack size",
-        )
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
 
     def estimate_memory_bytes(self, data_dim: int | None = None) -> int:
         """Estimate the memory that training takes, in bytes, data set excluded.
@@ -287,27 +227,6 @@ class GanConfig:
         code = 2 * generated * self.latent_categories
         floats = 14 * weights + g_activations + d_activations + inputs + code
         return FLOAT_BYTES * floats
-
-    def to_dict(self) -> dict:
-        values = dataclasses.asdict(self)
-        values["g_betas"] = list(self.g_betas)
-        values["d_betas"] = list(self.d_betas)
-        return values
-
-    @classmethod
-    def from_dict(cls, values: dict) -> GanConfig:
-        """Build a config from a dict, rejecting unknown keys by name."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown GAN setting(s): {', '.join(unknown)}")
-        values = dict(values)
-        for key in ("g_betas", "d_betas"):
-            if key in values:
-                values[key] = tuple(float(b) for b in values[key])
-        config = cls(**values)
-        config.validate()
-        return config
 
 
 def default_config(data: str, **overrides) -> GanConfig:
@@ -345,7 +264,4 @@ def default_config(data: str, **overrides) -> GanConfig:
         )
     else:
         base = {}
-    base.update(overrides)
-    config = GanConfig(data=data, **base)
-    config.validate()
-    return config
+    return GanConfig.for_data(data, base, overrides)

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
-from models.datasets import DATASET_NAMES
-from models.gan_config import (
-    FLOAT_BYTES,
-    LR_SCHEDULES,
-    NOISE_KINDS,
-    check_memory,
-    dataset_features,
-    mlp_parameters,
-)
 from models.limits import (
     MAX_BANDWIDTH_SCALES,
     MAX_LATENT_DIM,
@@ -23,8 +14,17 @@ from models.limits import (
     MAX_STEPS,
     MAX_WIDTH,
     SettingError,
-    check_seed,
     check_whole_number,
+)
+from models.run_config import (
+    FLOAT_BYTES,
+    LR_SCHEDULES,
+    RunConfig,
+    check_betas,
+    check_choice,
+    check_learning_rate,
+    dataset_features,
+    mlp_parameters,
 )
 
 KERNELS = ("gaussian", "multi")
@@ -44,7 +44,7 @@ to their nearest neighbours are a large fraction of the median distance."""
 
 
 @dataclass
-class MmdConfig:
+class MmdConfig(RunConfig):
     """Everything that defines an MMD generator run; two equal configs give equal runs.
 
     Attributes
@@ -106,36 +106,16 @@ class MmdConfig:
     seed: int = 0
     device: str = "cpu"
 
-    def validate(self, data_dim: int | None = None) -> None:
-        """Raise SettingError naming the first invalid field and its value.
+    label: ClassVar[str] = "MMD"
+    tuple_fields: ClassVar[tuple[str, ...]] = ("betas", "bandwidth_scales")
+    memory_advice: ClassVar[str] = (
+        "batch size, number of bandwidth scales, width or number of layers"
+    )
 
-        ``data_dim`` is the number of features per sample, which the memory
-        estimate needs; by default it follows from ``data``.
-        """
-        if self.data not in (*DATASET_NAMES, "custom"):
-            raise SettingError(
-                "data",
-                f"must be one of {', '.join(DATASET_NAMES)}, got {self.data!r}",
-            )
-        if self.noise not in NOISE_KINDS:
-            raise SettingError(
-                "noise", f"must be normal or uniform, got {self.noise!r}"
-            )
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise SettingError(
-                "lr_schedule",
-                f"must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}",
-            )
-        if self.kernel not in KERNELS:
-            raise SettingError(
-                "kernel", f"must be one of {', '.join(KERNELS)}, got {self.kernel!r}"
-            )
-        if self.bandwidth_mode not in BANDWIDTH_MODES:
-            raise SettingError(
-                "bandwidth_mode",
-                f"must be one of {', '.join(BANDWIDTH_MODES)}, "
-                f"got {self.bandwidth_mode!r}",
-            )
+    def check_fields(self) -> None:
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_choice("kernel", self.kernel, KERNELS)
+        check_choice("bandwidth_mode", self.bandwidth_mode, BANDWIDTH_MODES)
         ranges = {
             "steps": MAX_STEPS,
             "latent_dim": MAX_LATENT_DIM,
@@ -151,12 +131,8 @@ class MmdConfig:
             )
         check_whole_number("batch_size", self.batch_size, 2, MAX_MMD_BATCH_SIZE)
         check_whole_number("layers", self.layers, 0, MAX_LAYERS)
-        if not (math.isfinite(self.lr) and 0 < self.lr <= 1):
-            raise SettingError("lr", f"must be in (0, 1], got {self.lr!r}")
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise SettingError(
-                "betas", f"must be two numbers in [0, 1), got {self.betas}"
-            )
+        check_learning_rate("lr", self.lr)
+        check_betas("betas", self.betas)
         if not (math.isfinite(self.bandwidth) and self.bandwidth > 0):
             raise SettingError(
                 "bandwidth",
@@ -171,15 +147,6 @@ class MmdConfig:
                 "bandwidth_scales",
                 f"must be 1 to {MAX_BANDWIDTH_SCALES} positive numbers, got {scales}",
             )
-        check_seed(self.seed)
-        if self.device not in ("cpu", "cuda", "auto"):
-            raise SettingError(
-                "device", f"must be cpu, cuda or auto, got {self.device!r}"
-            )
-        check_memory(
-            self.estimate_memory_bytes(data_dim),
-            "batch size, number of bandwidth scales, width or number of layers",
-        )
 
     def estimate_memory_bytes(self, data_dim: int | None = None) -> int:
         """Estimate the memory that training takes, in bytes, data set excluded.
@@ -201,27 +168,6 @@ class MmdConfig:
         floats = 14 * weights + activations + kernels + batch * (self.latent_dim + dim)
         return FLOAT_BYTES * floats
 
-    def to_dict(self) -> dict:
-        values = dataclasses.asdict(self)
-        values["betas"] = list(self.betas)
-        values["bandwidth_scales"] = list(self.bandwidth_scales)
-        return values
-
-    @classmethod
-    def from_dict(cls, values: dict) -> MmdConfig:
-        """Build a config from a dict, rejecting unknown keys by name."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown MMD setting(s): {', '.join(unknown)}")
-        values = dict(values)
-        for key in ("betas", "bandwidth_scales"):
-            if key in values:
-                values[key] = tuple(float(b) for b in values[key])
-        config = cls(**values)
-        config.validate()
-        return config
-
 
 def default_mmd_config(data: str, **overrides) -> MmdConfig:
     """Return settings that train well on the named data set, with overrides applied.
@@ -242,7 +188,4 @@ def default_mmd_config(data: str, **overrides) -> MmdConfig:
         base = dict(steps=2000, latent_dim=4)
     else:
         base = {}
-    base.update(overrides)
-    config = MmdConfig(data=data, **base)
-    config.validate()
-    return config
+    return MmdConfig.for_data(data, base, overrides)
