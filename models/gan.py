@@ -56,6 +56,31 @@ def check_generated(trainer, samples: np.ndarray) -> np.ndarray:
     return samples
 
 
+VIEW_GRID_SCALE = 1.25
+"""Side of the square grid of a 2-D map of D, over that of the real data's box.
+
+The window shows the centred part of the grid that has the plot's shape. So a
+plot up to about 1.25 times wider than tall, or taller than wide, still shows the
+whole box, which has a margin of 20 % around the data."""
+
+
+def view_grid(dataset: Dataset, resolution: int = 96) -> dict[str, np.ndarray]:
+    """Return the points at which the views evaluate a function of x.
+
+    ``{"x": ...}`` with 200 points over the data's range for 1-D data, and for 2-D
+    data ``{"x": ..., "y": ...}`` spanning a square `VIEW_GRID_SCALE` times the
+    data's box, so that circles look like circles.
+    """
+    low, high = dataset.bounds(margin=0.2)
+    if dataset.dim == 1:
+        return {"x": np.linspace(low[0], high[0], 200)}
+    center = (low + high) / 2
+    half = VIEW_GRID_SCALE * float(np.max(high - low)) / 2
+    xs = np.linspace(center[0] - half, center[0] + half, resolution)
+    ys = np.linspace(center[1] - half, center[1] + half, resolution)
+    return {"x": xs, "y": ys}
+
+
 class GanTrainer:
     """A GAN on one data set, trained step by step.
 
@@ -221,17 +246,7 @@ class GanTrainer:
     def _make_view_grid(self):
         if self.dataset.is_image:
             return None
-        low, high = self.dataset.bounds(margin=0.2)
-        if self.dataset.dim == 1:
-            xs = np.linspace(low[0], high[0], 200)
-            return {"x": xs}
-        # Keep the plane square so circles look like circles.
-        center = (low + high) / 2
-        half = float(np.max(high - low)) / 2
-        resolution = 96
-        xs = np.linspace(center[0] - half, center[0] + half, resolution)
-        ys = np.linspace(center[1] - half, center[1] + half, resolution)
-        return {"x": xs, "y": ys}
+        return view_grid(self.dataset)
 
     def train_step(self) -> dict[str, float]:
         """Update D ``d_steps`` times, then G once, and return the step's record.

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from models.datasets import Dataset, make_dataset
-from models.gan import check_generated, resolve_device
+from models.gan import check_generated, resolve_device, view_grid
 from models.history import History
 from models.last_good import LastGoodState
 from models.mmd_config import MmdConfig, default_mmd_config  # noqa: F401 (re-exported)
@@ -298,16 +298,7 @@ class MmdTrainer:
     def _make_view_grid(self):
         if self.dataset.is_image:
             return None
-        low, high = self.dataset.bounds(margin=0.2)
-        if self.dataset.dim == 1:
-            return {"x": np.linspace(low[0], high[0], 200)}
-        # Keep the plane square so circles look like circles.
-        center = (low + high) / 2
-        half = float(np.max(high - low)) / 2
-        resolution = 96
-        xs = np.linspace(center[0] - half, center[0] + half, resolution)
-        ys = np.linspace(center[1] - half, center[1] + half, resolution)
-        return {"x": xs, "y": ys}
+        return view_grid(self.dataset)
 
     def _bandwidths(self, pooled: torch.Tensor) -> torch.Tensor:
         """Return the kernel bandwidths in network coordinates, shape (k,).

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from widgets.plot_helpers import simplify_axes, white_legend
+from widgets.plot_helpers import legend_below, simplify_axes
 from widgets.style import (
     ACCEPT_COLOR,
     FAKE_COLOR,
@@ -51,10 +51,13 @@ class CdfView(pg.PlotWidget):
         super().__init__(parent, background="w")
         self.projections = projections
         self.plot_item = self.getPlotItem()
-        configure_plot(self.plot_item, "CDF: x = F⁻¹(u)", "x", "u = F(x)")
+        # x runs along the bottom and u up the side: the curve is u = F(x), and a
+        # projection reads it backwards, from u to x = F⁻¹(u).
+        configure_plot(
+            self.plot_item, "CDF F, read from u to x = F⁻¹(u)", "x", "u = F(x)"
+        )
         simplify_axes(self.plot_item)
-        # Bottom right is below the curve, where only the vertical drops pass.
-        white_legend(self.plot_item, offset=(-10, -40))
+        legend_below(self.plot_item)
         self.plot_item.enableAutoRange(enable=False)
         self.plot_item.setYRange(0, 1, padding=0.03)
 

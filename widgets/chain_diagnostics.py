@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from widgets.chain_view import CHAIN_COLORS
-from widgets.plot_helpers import simplify_axes, white_legend
+from widgets.plot_helpers import fit_legend, legend_below, simplify_axes
 from widgets.style import NEUTRAL_COLOR, configure_plot, pen
 
 COORDINATE_NAMES = ("x", "y")
@@ -92,7 +92,7 @@ class AutocorrelationPlot(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         configure_plot(self.plot_item, "Autocorrelation", "lag", "ρ")
         simplify_axes(self.plot_item)
-        self.legend = white_legend(self.plot_item)
+        self.legend = legend_below(self.plot_item)
         self.plot_item.setYRange(-0.25, 1.05, padding=0)
         self.plot_item.enableAutoRange(axis="y", enable=False)
         self.curves = [
@@ -112,6 +112,7 @@ class AutocorrelationPlot(pg.PlotWidget):
             self.legend.clear()
             for d in range(min(len(acf), len(self.curves))):
                 self.legend.addItem(self.curves[d], COORDINATE_NAMES[d])
+            fit_legend(self.plot_item)
         for d, curve in enumerate(self.curves):
             if d < len(acf) and acf.shape[1]:
                 values = acf[d].copy()

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
+from widgets.plot_helpers import fit_legend
 from widgets.sample_histogram import SampleHistogramView
 from widgets.style import ACCEPT_COLOR, NEUTRAL_COLOR, REJECT_COLOR, brush, pen
 
@@ -62,7 +63,6 @@ class ChainView(SampleHistogramView):
         super().__init__(
             parent, title="Chains over the target", sample_label="kept draws"
         )
-        self.plot_item.legend.setOffset((-10, 10))
         plot = self.plot_item
 
         # 2-D target: heat map with contours as children, so they share its
@@ -130,6 +130,7 @@ class ChainView(SampleHistogramView):
             legend.addItem(self.density, "target p(x)")
         legend.addItem(self.accepted, "accepted proposal")
         legend.addItem(self.rejected, "rejected proposal")
+        fit_legend(plot)
         self.clear_data()
 
     def set_density_map(

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from widgets.plot_helpers import finite_max, simplify_axes, white_legend
+from widgets.plot_helpers import finite_max, legend_below, simplify_axes
 from widgets.style import (
     ACCEPT_COLOR,
     NEUTRAL_COLOR,
@@ -36,9 +36,11 @@ class DartView(pg.PlotWidget):
     def __init__(self, parent=None):
         super().__init__(parent, background="w")
         self.plot_item = self.getPlotItem()
-        configure_plot(self.plot_item, "Darts under the envelope", "x", "height")
+        configure_plot(
+            self.plot_item, "Darts under the envelope", "x", "dart height u·M·q(x)"
+        )
         simplify_axes(self.plot_item)
-        white_legend(self.plot_item)
+        legend_below(self.plot_item)
         self.plot_item.enableAutoRange(enable=False)
 
         # Create the items once, so that later draws only call setData.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from widgets.plot_helpers import LogAxis, legend_below
 from widgets.style import brush, configure_plot
 
 MIN_NORM = 1e-12
@@ -25,15 +26,13 @@ class GradientPlot(pg.PlotWidget):
     """
 
     def __init__(self, series, parent=None):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background="w", axisItems={"left": LogAxis("left")})
         plot = self.getPlotItem()
-        configure_plot(
-            plot, "Generator gradient per sample", "D(G(z))", "‖∇ loss‖ at G(z)"
-        )
+        configure_plot(plot, "Generator gradient per sample", "D(G(z))", "‖∇ loss‖")
         plot.setLogMode(y=True)
         plot.setXRange(0, 1, padding=0.02)
         plot.enableAutoRange(axis="x", enable=False)
-        plot.addLegend(offset=(-10, -10))
+        legend_below(plot)
         self.items: dict[str, pg.PlotDataItem] = {}
         for key, label, color in series:
             self.items[key] = plot.plot(

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from widgets.plot_helpers import legend_below
 from widgets.style import (
     D_COLOR,
     FAKE_COLOR,
@@ -42,7 +43,7 @@ class HistogramView(pg.GraphicsLayoutWidget):
         self.setBackground("w")
         self.hist_plot = self.addPlot(row=0, col=0)
         configure_plot(self.hist_plot, "Real vs generated", "x", "density")
-        self.hist_plot.addLegend(offset=(-10, 10))
+        legend_below(self.hist_plot)
         self.curve_plot = self.addPlot(row=1, col=0)
         configure_plot(self.curve_plot, curve_label, "x", curve_label)
         self.curve_plot.setXLink(self.hist_plot)

@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from widgets.plot_helpers import LogAxis, legend_below
 from widgets.style import (
     HISTORY_CURVE_OPTIONS,
     NEUTRAL_COLOR,
@@ -86,15 +87,16 @@ class HistoryPlot(pg.GraphicsLayoutWidget):
 
         # Build plots and create their curves once; draws only call setData.
         for index, panel in enumerate(self.panels):
+            # pyqtgraph's own log axis labels minor ticks until they overlap.
+            axes = {"left": LogAxis("left")} if panel.log_y else None
             if horizontal:
-                plot = self.addPlot(row=0, col=index)
+                plot = self.addPlot(row=0, col=index, axisItems=axes)
             else:
-                plot = self.addPlot(row=index, col=0)
+                plot = self.addPlot(row=index, col=0, axisItems=axes)
             configure_plot(plot, panel.title, "step", panel.y_label)
             downsample_history_plot(plot)
             if len(panel.curves) > 1:
-                # A light backing keeps the legend readable over the curves.
-                plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 200))
+                legend_below(plot)
             if panel.log_y:
                 plot.setLogMode(y=True)
             if panel.y_range is not None:

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from widgets.plot_helpers import legend_below
 from widgets.style import (
     D_COLOR,
     G_COLOR,
@@ -33,10 +34,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
         # Build plots.
         self.loss_plot = self.addPlot(row=0, col=0)
         configure_plot(self.loss_plot, "Losses", "step", "loss")
-        self.loss_plot.addLegend(offset=(-10, 10))
+        legend_below(self.loss_plot)
         self.output_plot = self.addPlot(row=1, col=0)
         configure_plot(self.output_plot, "Discriminator output", "step", "mean D")
-        self.output_plot.addLegend(offset=(-10, 10))
+        legend_below(self.output_plot)
         self.output_plot.setXLink(self.loss_plot)
         self.output_plot.setYRange(0, 1, padding=0.02)
         self.output_plot.enableAutoRange(axis="y", enable=False)

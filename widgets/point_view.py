@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
+from widgets.plot_helpers import InsideFrame, legend_below
 from widgets.style import (
     FAKE_COLOR,
     NEUTRAL_COLOR,
@@ -52,7 +53,8 @@ class PointView(pg.PlotWidget):
         plot = self.getPlotItem()
         configure_plot(plot, title, "x₁", "x₂")
         plot.setAspectLocked(True)
-        plot.addLegend(offset=(10, 10))
+        legend_below(plot)
+        self.frame = InsideFrame(plot)
 
         # The heat map is indexed field[i, j] at (x[i], y[j]): columns along x.
         self.field = pg.ImageItem(axisOrder="col-major")
@@ -134,7 +136,7 @@ class PointView(pg.PlotWidget):
         rect = QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y))
         self.field.setRect(rect)
         if not self._framed:
-            self.getPlotItem().setRange(rect, padding=0)
+            self.frame.set_rect(rect)
             self._framed = True
 
     def set_arrows(

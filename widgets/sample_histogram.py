@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from widgets.plot_helpers import finite_max, simplify_axes, white_legend
+from widgets.plot_helpers import finite_max, legend_below, simplify_axes
 from widgets.style import FAKE_COLOR, REAL_COLOR, brush, configure_plot, pen
 
 
@@ -29,7 +29,7 @@ class SampleHistogramView(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         configure_plot(self.plot_item, title, "x", "density")
         simplify_axes(self.plot_item)
-        white_legend(self.plot_item)
+        legend_below(self.plot_item)
         self.plot_item.enableAutoRange(enable=False)
 
         # Create the items once, so that later draws only call setData.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from widgets.plot_helpers import fit_title
+
 REAL_COLOR = (31, 119, 180)
 FAKE_COLOR = (230, 85, 13)
 G_COLOR = (230, 85, 13)
@@ -85,6 +87,7 @@ def finite_or_nan(values) -> np.ndarray:
 
 def configure_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
     plot.setTitle(title)
+    fit_title(plot)
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.2)
