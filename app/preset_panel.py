@@ -68,11 +68,16 @@ class PresetPanel(QWidget):
 
     def _fit_explanation(self) -> None:
         # A word-wrapped label in a dock gets no height for its wrapped lines by
-        # itself, so ask for the height that its current width needs.
+        # itself, so ask for the height that its current width needs. The panel
+        # gets no more than that either: the dock keeps the height it had at the
+        # first, narrower layout, which left empty space under one line of text.
         width = self.explanation.width()
         if width > 0:
-            height = self.explanation.heightForWidth(width)
-            self.explanation.setMinimumHeight(max(height, 0))
+            height = max(self.explanation.heightForWidth(width), 0)
+            self.explanation.setMinimumHeight(height)
+            margins = self.layout().contentsMargins()
+            content = max(height, self.combo.sizeHint().height())
+            self.setMaximumHeight(content + margins.top() + margins.bottom())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)

@@ -455,10 +455,13 @@ class SamplingTab(QWidget):
             self.form.set_value("target", texts[0])
         self.form.blockSignals(False)
         self.form.controls["target"].setToolTip(target_help(kind, two_d=self.allow_2d))
+        # A named distribution brings its own support, so the domain fields, which
+        # only a typed density or CDF uses, are hidden rather than shown greyed
+        # with values that do not apply.
         typed = kind != "distribution"
         for key in ("low", "high", "y_low", "y_high"):
             if key in self.form.controls:
-                self.form.controls[key].setEnabled(typed)
+                self.form.set_field_visible(key, typed)
         if not keep_text:
             self._apply_example_domain()
         self.form.set_field_error("target", "")

@@ -224,6 +224,14 @@ class SettingsForm(QWidget):
         label.setToolTip(message)
         label.setVisible(bool(message))
 
+    def set_field_visible(self, key: str, visible: bool) -> None:
+        """Show or hide a field's row, its label and any message under it."""
+        control = self.controls[key]
+        self._layouts[key].setRowVisible(control, visible)
+        label = self._error_labels.get(key)
+        if label is not None:
+            self._layouts[key].setRowVisible(label, visible and bool(label.text()))
+
     def field_error(self, key: str) -> str:
         """Return the message shown under a field, or an empty string."""
         label = self._error_labels.get(key)
