@@ -12,16 +12,47 @@ WORKER_EXIT_TIMEOUT_MS = 60_000
 """How long the program waits at exit for a worker that missed the window's stop."""
 
 
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
+"""Warning of Qt's off-screen platform each time a window or dock changes its size
+limits. It is harmless, because that platform has no window manager to pass size
+hints to."""
+
+
 def make_application():
     """Return the QApplication, creating it with the playground's settings."""
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        if app.platformName() == "offscreen":
+            _drop_offscreen_noise()
     app.setApplicationName("gan-playground")
     app.setOrganizationName("gan-playground")
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
     return app
+
+
+def _drop_offscreen_noise() -> None:
+    """Install a Qt message handler that drops `OFFSCREEN_NOISE` only.
+
+    Every other message goes to the handler installed before, or is written to
+    standard error in Qt's format as Qt's own handler would.
+    """
+    from PySide6.QtCore import qFormatLogMessage, qInstallMessageHandler
+
+    previous = None
+
+    def handle(kind, context, message: str) -> None:
+        if message == OFFSCREEN_NOISE:
+            return
+        if previous is not None:
+            previous(kind, context, message)
+        else:
+            sys.stderr.write(qFormatLogMessage(kind, context, message) + "\n")
+
+    previous = qInstallMessageHandler(handle)
 
 
 def run_gui(preset: str | None = None) -> int:
