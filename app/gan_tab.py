@@ -15,27 +15,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.training_fields import (
+    adam_fields,
+    data_fields,
+    join_betas,
+    latent_fields,
+    mlp_fields,
+    run_fields,
+    split_betas,
+)
 from app.training_protocol import TrainingProtocolMixin
 from app.training_tab import DATA_LABELS, TrainingTab  # noqa: F401 (re-exported)
-from models.datasets import DATASET_NAMES, Dataset
-from models.gan_config import (
-    GENERATOR_LOSSES,
-    LR_SCHEDULES,
-    NOISE_KINDS,
-    GanConfig,
-    default_config,
-)
+from models.datasets import Dataset
+from models.gan_config import GENERATOR_LOSSES, GanConfig, default_config
 from models.limits import (
     MAX_D_STEPS,
     MAX_GAN_BATCH_SIZE,
     MAX_LATENT_CATEGORIES,
-    MAX_LATENT_DIM,
-    MAX_LAYERS,
     MAX_PACK,
-    MAX_STEPS,
-    MAX_WIDTH,
-    SEED_MAX,
 )
+from models.run_config import LR_SCHEDULES
 from widgets.data_view import DataView
 from widgets.gradient_plot import GradientPlot
 from widgets.history_plot import Curve, HistoryPlot, Panel
@@ -51,45 +50,11 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
     """Describe every GAN setting, with the defaults of the ring8 data set."""
     config = default_config("ring8")
     return [
-        Field(
-            "data",
-            "Data set",
-            "choice",
-            config.data,
-            choices=DATASET_NAMES,
-            tooltip="Real data the generator learns to imitate",
-            group="Data",
+        *data_fields(
+            config,
+            "Training steps in one run; each is D updates, then one G update",
         ),
-        Field(
-            "steps",
-            "Steps",
-            "int",
-            config.steps,
-            1,
-            MAX_STEPS,
-            step=500,
-            tooltip="Training steps in one run; each is D updates, then one G update",
-            group="Data",
-        ),
-        Field(
-            "noise",
-            "Noise",
-            "choice",
-            config.noise,
-            choices=NOISE_KINDS,
-            tooltip="Distribution of the latent vector z: N(0, I) or U(-1, 1)",
-            group="Generator",
-        ),
-        Field(
-            "latent_dim",
-            "Latent size",
-            "int",
-            config.latent_dim,
-            1,
-            MAX_LATENT_DIM,
-            tooltip="Number of components of z",
-            group="Generator",
-        ),
+        *latent_fields(config),
         Field(
             "latent_categories",
             "Latent categories",
@@ -115,63 +80,8 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "component, so a longer code keeps the pieces further apart",
             group="Generator",
         ),
-        Field(
-            "g_layers",
-            "Hidden layers",
-            "int",
-            config.g_layers,
-            0,
-            MAX_LAYERS,
-            tooltip="Hidden layers of the generator's MLP",
-            group="Generator",
-        ),
-        Field(
-            "g_width",
-            "Width",
-            "int",
-            config.g_width,
-            1,
-            MAX_WIDTH,
-            step=16,
-            tooltip="Units per hidden layer of the generator",
-            group="Generator",
-        ),
-        Field(
-            "g_lr",
-            "Learning rate",
-            "float",
-            config.g_lr,
-            1e-6,
-            1.0,
-            decimals=6,
-            step=1e-4,
-            tooltip="Adam step size of G",
-            group="Generator",
-        ),
-        Field(
-            "g_beta1",
-            "Adam β₁",
-            "float",
-            config.g_betas[0],
-            0.0,
-            0.999,
-            decimals=3,
-            step=0.05,
-            tooltip="Adam's first-moment decay for G",
-            group="Generator",
-        ),
-        Field(
-            "g_beta2",
-            "Adam β₂",
-            "float",
-            config.g_betas[1],
-            0.0,
-            0.9999,
-            decimals=4,
-            step=0.001,
-            tooltip="Adam's second-moment decay for G",
-            group="Generator",
-        ),
+        *mlp_fields("g_", config.g_layers, config.g_width, "generator", "Generator"),
+        *adam_fields("g_", config.g_lr, config.g_betas, "G", "Generator"),
         Field(
             "generator_loss",
             "Generator loss",
@@ -195,63 +105,10 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "views (0 = off, 0.999 = slow average)",
             group="Generator",
         ),
-        Field(
-            "d_layers",
-            "Hidden layers",
-            "int",
-            config.d_layers,
-            0,
-            MAX_LAYERS,
-            tooltip="Hidden layers of the discriminator's MLP",
-            group="Discriminator",
+        *mlp_fields(
+            "d_", config.d_layers, config.d_width, "discriminator", "Discriminator"
         ),
-        Field(
-            "d_width",
-            "Width",
-            "int",
-            config.d_width,
-            1,
-            MAX_WIDTH,
-            step=16,
-            tooltip="Units per hidden layer of the discriminator",
-            group="Discriminator",
-        ),
-        Field(
-            "d_lr",
-            "Learning rate",
-            "float",
-            config.d_lr,
-            1e-6,
-            1.0,
-            decimals=6,
-            step=1e-4,
-            tooltip="Adam step size of D",
-            group="Discriminator",
-        ),
-        Field(
-            "d_beta1",
-            "Adam β₁",
-            "float",
-            config.d_betas[0],
-            0.0,
-            0.999,
-            decimals=3,
-            step=0.05,
-            tooltip="Adam's first-moment decay for D",
-            group="Discriminator",
-        ),
-        Field(
-            "d_beta2",
-            "Adam β₂",
-            "float",
-            config.d_betas[1],
-            0.0,
-            0.9999,
-            decimals=4,
-            step=0.001,
-            tooltip="Adam's second-moment decay for D",
-            group="Discriminator",
-        ),
+        *adam_fields("d_", config.d_lr, config.d_betas, "D", "Discriminator"),
         Field(
             "d_dropout",
             "Dropout",
@@ -331,37 +188,12 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "steps along a line or a half cosine",
             group="Stabilisation",
         ),
-        Field(
-            "batch_size",
-            "Batch size",
-            "int",
-            config.batch_size,
+        *run_fields(
+            config,
+            devices,
             1,
             MAX_GAN_BATCH_SIZE,
-            step=16,
-            tooltip="Real and generated samples per update",
-            group="Run",
-        ),
-        Field(
-            "seed",
-            "Seed",
-            "int",
-            config.seed,
-            0,
-            SEED_MAX,
-            tooltip="Seeds data, initial weights, noise and minibatches; the "
-            "same seed on the same device repeats a run exactly",
-            group="Run",
-        ),
-        Field(
-            "device",
-            "Device",
-            "choice",
-            "cpu",
-            choices=devices,
-            tooltip="Where tensors live. CPU and GPU runs with one seed "
-            "give different numbers.",
-            group="Run",
+            "Real and generated samples per update",
         ),
     ]
 
@@ -369,17 +201,15 @@ def gan_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
 def config_from_form(values: dict) -> GanConfig:
     """Build and validate a config from the form's values."""
     values = dict(values)
-    values["g_betas"] = (values.pop("g_beta1"), values.pop("g_beta2"))
-    values["d_betas"] = (values.pop("d_beta1"), values.pop("d_beta2"))
-    config = GanConfig(**values)
-    config.validate()
-    return config
+    join_betas(values, "g_")
+    join_betas(values, "d_")
+    return GanConfig.from_dict(values)
 
 
 def form_from_config(config: GanConfig) -> dict:
     values = config.to_dict()
-    values["g_beta1"], values["g_beta2"] = values.pop("g_betas")
-    values["d_beta1"], values["d_beta2"] = values.pop("d_betas")
+    split_betas(values, "g_")
+    split_betas(values, "d_")
     return values
 
 
@@ -484,12 +314,6 @@ class GanTab(TrainingProtocolMixin, TrainingTab):
 
     def config(self) -> GanConfig:
         return config_from_form(self.form.values())
-
-    def set_config(self, config: GanConfig) -> None:
-        self.form.set_values(form_from_config(config))
-
-    def default_form_values(self, data: str) -> dict:
-        return form_from_config(default_config(data))
 
     def default_config_for(self, data: str) -> GanConfig:
         return default_config(data)

@@ -14,24 +14,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.training_fields import (
+    adam_fields,
+    data_fields,
+    join_betas,
+    latent_fields,
+    mlp_fields,
+    run_fields,
+    split_betas,
+)
 from app.training_protocol import TrainingProtocolMixin
 from app.training_tab import TrainingTab
-from models.datasets import DATASET_NAMES, Dataset
-from models.gan_config import LR_SCHEDULES, NOISE_KINDS
-from models.limits import (
-    MAX_LATENT_DIM,
-    MAX_LAYERS,
-    MAX_MMD_BATCH_SIZE,
-    MAX_STEPS,
-    MAX_WIDTH,
-    SEED_MAX,
-)
+from models.datasets import Dataset
+from models.limits import MAX_MMD_BATCH_SIZE
 from models.mmd_config import (
     BANDWIDTH_MODES,
     KERNELS,
     MmdConfig,
     default_mmd_config,
 )
+from models.run_config import LR_SCHEDULES
 from widgets.data_view import WITNESS_FIELD, DataView
 from widgets.history_plot import Curve, HistoryPlot, Panel
 from widgets.image_grid import ImageGrid
@@ -48,102 +50,10 @@ def mmd_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
     """Describe every MMD setting, with the defaults of the ring8 data set."""
     config = default_mmd_config("ring8")
     return [
-        Field(
-            "data",
-            "Data set",
-            "choice",
-            config.data,
-            choices=DATASET_NAMES,
-            tooltip="Real data the generator learns to imitate",
-            group="Data",
-        ),
-        Field(
-            "steps",
-            "Steps",
-            "int",
-            config.steps,
-            1,
-            MAX_STEPS,
-            step=500,
-            tooltip="Generator updates in one run",
-            group="Data",
-        ),
-        Field(
-            "noise",
-            "Noise",
-            "choice",
-            config.noise,
-            choices=NOISE_KINDS,
-            tooltip="Distribution of the latent vector z: N(0, I) or U(-1, 1)",
-            group="Generator",
-        ),
-        Field(
-            "latent_dim",
-            "Latent size",
-            "int",
-            config.latent_dim,
-            1,
-            MAX_LATENT_DIM,
-            tooltip="Number of components of z",
-            group="Generator",
-        ),
-        Field(
-            "layers",
-            "Hidden layers",
-            "int",
-            config.layers,
-            0,
-            MAX_LAYERS,
-            tooltip="Hidden layers of the generator's MLP",
-            group="Generator",
-        ),
-        Field(
-            "width",
-            "Width",
-            "int",
-            config.width,
-            1,
-            MAX_WIDTH,
-            step=16,
-            tooltip="Units per hidden layer of the generator",
-            group="Generator",
-        ),
-        Field(
-            "lr",
-            "Learning rate",
-            "float",
-            config.lr,
-            1e-6,
-            1.0,
-            decimals=6,
-            step=1e-4,
-            tooltip="Adam step size of G",
-            group="Generator",
-        ),
-        Field(
-            "beta1",
-            "Adam β₁",
-            "float",
-            config.betas[0],
-            0.0,
-            0.999,
-            decimals=3,
-            step=0.05,
-            tooltip="Adam's first-moment decay",
-            group="Generator",
-        ),
-        Field(
-            "beta2",
-            "Adam β₂",
-            "float",
-            config.betas[1],
-            0.0,
-            0.9999,
-            decimals=4,
-            step=0.001,
-            tooltip="Adam's second-moment decay",
-            group="Generator",
-        ),
+        *data_fields(config, "Generator updates in one run"),
+        *latent_fields(config),
+        *mlp_fields("", config.layers, config.width, "generator", "Generator"),
+        *adam_fields("", config.lr, config.betas, "G", "Generator"),
         Field(
             "lr_schedule",
             "LR schedule",
@@ -195,37 +105,12 @@ def mmd_fields(devices: tuple[str, ...] = ("cpu",)) -> list[Field]:
             "separated by commas, such as 0.25, 0.5, 1, 2, 4",
             group="Kernel",
         ),
-        Field(
-            "batch_size",
-            "Batch size",
-            "int",
-            config.batch_size,
+        *run_fields(
+            config,
+            devices,
             2,
             MAX_MMD_BATCH_SIZE,
-            step=16,
-            tooltip="Generated and real samples per MMD² estimate",
-            group="Run",
-        ),
-        Field(
-            "seed",
-            "Seed",
-            "int",
-            config.seed,
-            0,
-            SEED_MAX,
-            tooltip="Seeds data, initial weights, noise and minibatches; the "
-            "same seed on the same device repeats a run exactly",
-            group="Run",
-        ),
-        Field(
-            "device",
-            "Device",
-            "choice",
-            "cpu",
-            choices=devices,
-            tooltip="Where tensors live. CPU and GPU runs with one seed "
-            "give different numbers.",
-            group="Run",
+            "Generated and real samples per MMD² estimate",
         ),
     ]
 
@@ -255,16 +140,14 @@ def parse_scales(text: str) -> tuple[float, ...]:
 def config_from_form(values: dict) -> MmdConfig:
     """Build and validate a config from the form's values."""
     values = dict(values)
-    values["betas"] = (values.pop("beta1"), values.pop("beta2"))
+    join_betas(values, "")
     values["bandwidth_scales"] = parse_scales(values["bandwidth_scales"])
-    config = MmdConfig(**values)
-    config.validate()
-    return config
+    return MmdConfig.from_dict(values)
 
 
 def form_from_config(config: MmdConfig) -> dict:
     values = config.to_dict()
-    values["beta1"], values["beta2"] = values.pop("betas")
+    split_betas(values, "")
     values["bandwidth_scales"] = format_scales(config.bandwidth_scales)
     return values
 
@@ -317,12 +200,6 @@ class MmdTab(TrainingProtocolMixin, TrainingTab):
 
     def config(self) -> MmdConfig:
         return config_from_form(self.form.values())
-
-    def set_config(self, config: MmdConfig) -> None:
-        self.form.set_values(form_from_config(config))
-
-    def default_form_values(self, data: str) -> dict:
-        return form_from_config(default_mmd_config(data))
 
     def default_config_for(self, data: str) -> MmdConfig:
         return default_mmd_config(data)

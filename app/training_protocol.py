@@ -44,7 +44,8 @@ class TrainingProtocolMixin:
     """Presets, own data, checkpoints and export for a ``TrainingTab`` subclass.
 
     A subclass sets ``key`` and implements ``default_config_for``, ``form_values``
-    and ``trainer_class``. Settings are keyed like the config's ``to_dict``, plus
+    and ``trainer_class``. The first two also give ``TrainingTab`` its
+    ``default_form_values``. Settings are keyed like the config's ``to_dict``, plus
     the names of the tab's ``options`` check boxes (true or false).
     """
 
@@ -67,6 +68,15 @@ class TrainingProtocolMixin:
     def trainer_class(self) -> type:
         """Return the trainer class whose ``load`` reads this tab's checkpoints."""
         raise NotImplementedError
+
+    # Settings from configs.
+
+    def default_form_values(self, data: str) -> dict:
+        return self.form_values(self.default_config_for(data))
+
+    def set_config(self, config) -> None:
+        """Show a config's values in the form."""
+        self.form.set_values(self.form_values(config))
 
     # Construction.
 
