@@ -132,6 +132,30 @@ def test_invalid_settings_are_rejected():
         LiveMetrics(dataset, samples=1)
 
 
+def test_one_time_setup_does_not_stretch_interval(monkeypatch):
+    clock = FakeClock()
+    metrics = LiveMetrics(
+        make_dataset("ring8"), interval_s=1.0, max_cost_fraction=0.1, clock=clock
+    )
+    original = LiveMetrics.reference
+
+    def slow_first_reference(self):
+        if self._reference is None:
+            clock.now += 10.0  # Like fitting the digit classifier once.
+        return original(self)
+
+    monkeypatch.setattr(LiveMetrics, "reference", slow_first_reference)
+    metrics.update(1, generate_ring)
+    clock.now = 1.0
+    first = metrics.update(2, generate_ring)
+    assert first["step"] == 2, "due after the interval"
+    assert first["seconds"] < 10.0, f"the setup is not the cost: {first['seconds']}"
+    clock.now = 12.5
+    assert metrics.update(3, generate_ring)["step"] == 3, (
+        "the next evaluation waits for the interval, not 10 s / 10 %"
+    )
+
+
 class ManualExecutor:
     """An executor that runs the submitted calls only when the test calls run_all."""
 
