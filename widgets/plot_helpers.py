@@ -9,7 +9,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QTextDocumentFragment
-from PySide6.QtWidgets import QSizePolicy
 
 
 def finite_max(*arrays) -> float:
@@ -39,40 +38,38 @@ def simplify_axes(plot: pg.PlotItem) -> None:
 
 
 LEGEND_TEXT_SIZE = "8pt"
-LEGEND_ROW = 4
-"""Row of a PlotItem's grid layout below its bottom axis (rows 0-3 are the title,
-the top axis, the view and the bottom axis in pyqtgraph 0.14)."""
-
-
-class _LayoutLegend(pg.LegendItem):
-    """A legend placed by its parent's layout rather than anchored in a view."""
-
-    def updateSize(self) -> None:  # noqa: N802 - pyqtgraph override
-        # LegendItem (pyqtgraph 0.14) sets its own geometry at (0, 0) of its
-        # parent here, which would put it over the plot's title until the next
-        # layout pass. Asking the layout for a new size keeps it in its row.
-        self.updateGeometry()
+LEGEND_GAP_PX = 2
+"""Space between the bottom axis and a `legend_below` legend, in pixels."""
 
 
 def legend_below(plot: pg.PlotItem) -> pg.LegendItem:
-    """Give ``plot`` a legend in a row under its x axis, where it covers no data.
+    """Give ``plot`` a legend under its x axis, where it covers no data.
 
     Items added later with a ``name`` join it, as with ``PlotItem.addLegend``. The
     entries are laid out in as many columns as fit the plot's width, again after
     every resize. Call `fit_legend` after changing the entries.
     """
-    legend = _LayoutLegend(
+    # Anchored to the plot's bottom edge like addLegend's legend is to a corner,
+    # in a bottom margin of the plot's layout that is kept as tall as the legend.
+    # NOTE: a legend put into the plot's grid layout instead made the screenshot
+    # command end in a segmentation fault at exit (PySide6 6.11, pyqtgraph 0.14).
+    legend = pg.LegendItem(
         labelTextColor=(40, 40, 40), labelTextSize=LEGEND_TEXT_SIZE, verSpacing=-6
     )
-    # No minimum width: a legend wider than the plot would widen it past the edge
-    # of the view. fit_legend keeps it narrow enough instead.
-    legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-    legend.setMinimumWidth(0)
-    plot.layout.addItem(legend, LEGEND_ROW, 0, 1, 3)
-    plot.layout.setAlignment(legend, Qt.AlignmentFlag.AlignHCenter)
+    legend.setParentItem(plot)
+    legend.anchor(itemPos=(0.5, 1), parentPos=(0.5, 1), offset=(0, -1))
     plot.legend = legend
+    legend.geometryChanged.connect(lambda: _reserve_legend_space(plot))
     plot.vb.sigResized.connect(lambda _view: fit_legend(plot))
     return legend
+
+
+def _reserve_legend_space(plot: pg.PlotItem) -> None:
+    left, top, right, _bottom = plot.layout.getContentsMargins()
+    height = plot.legend.height() if plot.legend.items else 0
+    bottom = 1 + (height + LEGEND_GAP_PX if height else 0)
+    if abs(bottom - _bottom) > 0.5:
+        plot.layout.setContentsMargins(left, top, right, bottom)
 
 
 def fit_legend(plot: pg.PlotItem) -> None:
@@ -106,6 +103,7 @@ def fit_legend(plot: pg.PlotItem) -> None:
         layout.addItem(label, row, 2 * column + 1)
     legend.columnCount = columns
     legend.rowCount = math.ceil(len(legend.items) / columns)
+
     legend.updateSize()
 
 
@@ -296,20 +294,23 @@ class InsideFrame:
 
     With its aspect ratio locked, pyqtgraph widens the range to fit a whole
     rectangle into a view box of another shape, and an image over the rectangle
-    leaves blank strips at two edges. This frame crops the rectangle instead,
-    and again after every resize, until the user pans or zooms.
+    leaves blank strips at two edges. This frame crops the rectangle instead, but
+    never so far that it cuts into a second rectangle, ``keep``, such as the box of
+    the data. It frames again after every resize, until the user pans or zooms.
     """
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
         self.rect: QRectF | None = None
+        self.keep: QRectF | None = None
         self.following = True
         plot.vb.sigResized.connect(self._on_view_resized)
         plot.vb.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
 
-    def set_rect(self, rect: QRectF) -> None:
+    def set_rect(self, rect: QRectF, keep: QRectF | None = None) -> None:
         """Frame ``rect`` and follow it on resizes from now on."""
         self.rect = QRectF(rect)
+        self.keep = None if keep is None else QRectF(keep)
         self.following = True
         self.fit()
 
@@ -325,6 +326,13 @@ class InsideFrame:
                 height = width * shape
             else:
                 width = height / shape
+
+            # Grow back, at the view's shape, until ``keep`` fits.
+            keep = self.keep
+            if keep is not None and keep.width() > width:
+                width, height = keep.width(), keep.width() * shape
+            if keep is not None and keep.height() > height:
+                width, height = keep.height() / shape, keep.height()
         center = rect.center()
         self.plot.setRange(
             xRange=(center.x() - width / 2, center.x() + width / 2),

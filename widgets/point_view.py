@@ -55,6 +55,7 @@ class PointView(pg.PlotWidget):
         plot.setAspectLocked(True)
         legend_below(plot)
         self.frame = InsideFrame(plot)
+        self._real_box: QRectF | None = None
 
         # The heat map is indexed field[i, j] at (x[i], y[j]): columns along x.
         self.field = pg.ImageItem(axisOrder="col-major")
@@ -96,6 +97,13 @@ class PointView(pg.PlotWidget):
             index = np.linspace(0, len(points) - 1, max_points).astype(int)
             points = points[index]
         self.real.setData(points[:, 0], points[:, 1])
+        finite = points[np.all(np.isfinite(points), axis=1)]
+        self._real_box = None
+        if len(finite):
+            low, high = finite.min(axis=0), finite.max(axis=0)
+            pad = 0.05 * (high - low)
+            low, high = low - pad, high + pad
+            self._real_box = QRectF(low[0], low[1], high[0] - low[0], high[1] - low[1])
         self._framed = False
 
     def set_generated(self, points: np.ndarray | None) -> None:
@@ -136,7 +144,7 @@ class PointView(pg.PlotWidget):
         rect = QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y))
         self.field.setRect(rect)
         if not self._framed:
-            self.frame.set_rect(rect)
+            self.frame.set_rect(rect, keep=self._real_box)
             self._framed = True
 
     def set_arrows(

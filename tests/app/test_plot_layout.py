@@ -114,3 +114,41 @@ def test_point_view_field_fills_view(qtbot):
     assert y_high - y_low == pytest.approx(field.height(), rel=1e-3), (
         "the taller side shows the whole field"
     )
+
+
+def test_point_view_keeps_real_data(qtbot):
+    from widgets.point_view import PointView
+
+    view = PointView()
+    view.resize(260, 560)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    angles = np.linspace(0, 2 * np.pi, 64)
+    view.set_real(1.8 * np.column_stack([np.cos(angles), np.sin(angles)]))
+    grid = np.linspace(-2.0, 2.0, 41)
+    view.set_field(grid, grid, np.zeros((41, 41)))
+    plot = view.getPlotItem()
+
+    def shows_real() -> bool:
+        (x_low, x_high), (y_low, y_high) = plot.vb.viewRange()
+        return x_low <= -1.8 and x_high >= 1.8 and y_low <= -1.8 and y_high >= 1.8
+
+    qtbot.waitUntil(shows_real, timeout=5000)
+
+
+def test_screenshot_exits_cleanly(tmp_path):
+    # A legend put into a PlotItem's grid layout crashed the process at exit.
+    import subprocess
+    import sys
+
+    out = tmp_path / "mh.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "screenshot", "--tab", "mh"]
+        + ["--steps", "200", "--size", "900", "600", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-500:]}"
+    assert out.exists(), "the image is written"
