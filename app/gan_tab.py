@@ -306,6 +306,7 @@ class GanTab(TrainingProtocolMixin, TrainingTab):
     keep_on_data_change = ("data", "seed", "device", "generator_loss")
     key = "gan"
     supports_slow_motion = True
+    _plot_width_cache: tuple[Dataset, float] | None = None
 
     # Settings.
 
@@ -511,12 +512,21 @@ class GanTab(TrainingProtocolMixin, TrainingTab):
             self.compare_views,
         )
 
+    def _plot_width(self, dataset: Dataset) -> float:
+        # Dataset.bounds scans every real point (200,000 on ring8, several ms),
+        # so the width is kept for the data set rather than found per snapshot.
+        cached = self._plot_width_cache
+        if cached is None or cached[0] is not dataset:
+            low, high = dataset.bounds(margin=0.2)
+            cached = (dataset, float(np.max(high - low)))
+            self._plot_width_cache = cached
+        return cached[1]
+
     def _draw_arrows(self, gradients: dict[str, dict], views: dict) -> None:
         """Draw each run's push arrows on its view, all with one scale."""
         if self.dataset is None or self.dataset.dim != 2 or not gradients:
             return
-        low, high = self.dataset.bounds(margin=0.2)
-        width = float(np.max(high - low))
+        width = self._plot_width(self.dataset)
         pushes = [g["push"][:ARROW_COUNT] for g in gradients.values()]
         scale = arrow_scale(pushes, width)
         for key, run_gradients in gradients.items():

@@ -111,3 +111,12 @@ def test_compare_rapid_cycles_leave_no_thread(qtbot, gan_tab):
         if i % 3 == 0:
             gan_tab.reset()
     assert not gan_tab.controller.busy, "no worker should be left running"
+
+
+def test_arrow_plot_width_follows_data(gan_tab):
+    gan_tab.form.set_value("data", "ring8")
+    ring = gan_tab._plot_width(gan_tab.dataset)
+    assert ring == gan_tab._plot_width(gan_tab.dataset), "the same data, one width"
+    gan_tab.form.set_value("data", "grid25")
+    grid = gan_tab._plot_width(gan_tab.dataset)
+    assert grid > 3 * ring, f"grid25 spans ±4, ring8 ±1: {grid} vs {ring}"
