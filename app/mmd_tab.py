@@ -154,14 +154,16 @@ def form_from_config(config: MmdConfig) -> dict:
 
 def build_mmd_trainer(config: MmdConfig, dataset: Dataset | None = None):
     """Build a trainer; runs in the worker thread, where torch is imported."""
-    from app.threads import configure_torch_threads
+    from app.threads import configure_torch_threads, metrics_executor
     from models.live_metrics import LiveMetrics
     from models.mmd import MmdTrainer
 
     configure_torch_threads()
     trainer = MmdTrainer(config, dataset=dataset)
-    # The worker makes the snapshots, so the metrics are computed in its thread.
-    trainer.live_metrics = LiveMetrics(trainer.dataset, seed=config.seed)
+    # The worker draws the samples; a thread of their own computes the metrics.
+    trainer.live_metrics = LiveMetrics(
+        trainer.dataset, seed=config.seed, executor=metrics_executor()
+    )
     return trainer
 
 
