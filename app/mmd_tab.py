@@ -226,8 +226,8 @@ class MmdTab(TrainingProtocolMixin, TrainingTab):
         self.history_plot = HistoryPlot(
             [
                 Panel(
-                    "MMD² per batch (unbiased)",
-                    "MMD², log scale; ≤ 0 not drawn",
+                    "MMD² per batch (unbiased, > 0 only)",
+                    "MMD², log scale",
                     (
                         Curve("mmd2", "batch estimate", G_COLOR),
                         Curve("mmd2_mean", f"mean of {SMOOTHING_STEPS} steps", D_COLOR),
