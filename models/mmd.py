@@ -28,13 +28,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.datasets import Dataset, make_dataset
-from models.gan import check_generated, resolve_device, view_grid
-from models.history import History
+from models.datasets import Dataset
+from models.generator_trainer import GeneratorTrainer
 from models.last_good import LastGoodState
 from models.mmd_config import MmdConfig, default_mmd_config  # noqa: F401 (re-exported)
 from models.networks import mlp, sample_noise
-from models.runs import NonFiniteError
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +188,7 @@ def witness_on_grid(
     return total
 
 
-class MmdTrainer:
+class MmdTrainer(GeneratorTrainer):
     """A generator trained by minimising MMD² to the data, step by step.
 
     Follows the Run protocol of ``models.runs`` like ``models.gan.GanTrainer``:
@@ -210,6 +208,12 @@ class MmdTrainer:
         under ``metrics``.
     """
 
+    kind = "mmd"
+    label = "MMD"
+    config_class = MmdConfig
+    history_columns = HISTORY_COLUMNS
+    extra_tensors = ("bandwidths",)
+
     def __init__(
         self,
         config: MmdConfig,
@@ -217,21 +221,7 @@ class MmdTrainer:
         view_size: int | None = None,
         live_metrics=None,
     ):
-        config.validate(data_dim=dataset.dim if dataset is not None else None)
-        self.config = config
-        self.dataset = (
-            dataset
-            if dataset is not None
-            else make_dataset(config.data, seed=config.seed)
-        )
-        self.device = resolve_device(config.device)
-        self.total_steps: int | None = config.steps
-        self.step = 0
-        self.live_metrics = live_metrics
-        self.history = History(HISTORY_COLUMNS, capacity=8192)
-
-        # Seed one torch generator for everything random in the run.
-        self.generator = torch.Generator().manual_seed(config.seed)
+        super().__init__(config, dataset, live_metrics)
         dim = self.dataset.dim
         output = nn.Tanh() if self.dataset.is_image else None
         self.netG = mlp(config.latent_dim, dim, config.layers, config.width, output).to(
@@ -242,16 +232,10 @@ class MmdTrainer:
             self.netG.parameters(), lr=config.lr, betas=config.betas
         )
 
-        self.real = torch.from_numpy(self.dataset.normalise(self.dataset.samples)).to(
-            self.device
-        )
+        self._prepare_data(view_size)
         # One scale for all features (see models.datasets), so one factor converts
         # bandwidths between data units and network coordinates.
         self.data_scale = float(self.dataset.scale[0])
-        if view_size is None:
-            view_size = 64 if self.dataset.is_image else 1000
-        self.fixed_noise = self._noise(view_size)
-        self._view_grid = self._make_view_grid()
 
         # A fixed subset of the real data for the witness views, drawn by numpy so
         # the training generator's stream stays the same for every view size.
@@ -270,23 +254,16 @@ class MmdTrainer:
         with torch.no_grad():
             pooled = torch.cat([self.netG(self._witness_noise), self._witness_real])
             self.bandwidths = self._bandwidths(pooled)
-        self.last_good = LastGoodState(extra_attributes=("bandwidths",))
+        self.last_good = LastGoodState(extra_attributes=self.extra_tensors)
         self.last_good.update(self)
 
-    def _init_weights(self, net: nn.Module) -> None:
-        # Draw initial weights from the run's generator, not torch's global one, with
-        # the same rule as GanTrainer, so both generators start alike.
-        with torch.no_grad():
-            for module in net.modules():
-                if isinstance(module, nn.Linear):
-                    bound = 1.0 / math.sqrt(module.in_features)
-                    for tensor in (module.weight, module.bias):
-                        values = torch.rand(tensor.shape, generator=self.generator)
-                        tensor.copy_((2 * values - 1) * bound)
-
-    def _noise(self, n: int) -> torch.Tensor:
+    def _noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return sample_noise(
-            self.config.noise, n, self.config.latent_dim, self.generator, self.device
+            self.config.noise,
+            n,
+            self.config.latent_dim,
+            self.generator if generator is None else generator,
+            self.device,
         )
 
     def _real_batch(self) -> torch.Tensor:
@@ -294,11 +271,6 @@ class MmdTrainer:
             len(self.real), (self.config.batch_size,), generator=self.generator
         )
         return self.real[index.to(self.device)]
-
-    def _make_view_grid(self):
-        if self.dataset.is_image:
-            return None
-        return view_grid(self.dataset)
 
     def _bandwidths(self, pooled: torch.Tensor) -> torch.Tensor:
         """Return the kernel bandwidths in network coordinates, shape (k,).
@@ -318,21 +290,6 @@ class MmdTrainer:
             return base.reshape(1)
         scales = [1.0, *(s for s in config.bandwidth_scales if s != 1.0)]
         return base * torch.tensor(scales, device=self.device)
-
-    def learning_rate_factor(self) -> float:
-        """Return the factor that ``lr_schedule`` applies to the learning rate now.
-
-        The schedule runs from step 0 to ``total_steps``, so extending a finished
-        run raises the rate again, like a warm restart.
-        """
-        schedule = self.config.lr_schedule
-        if schedule == "constant":
-            return 1.0
-        horizon = self.total_steps or self.config.steps
-        progress = min(self.step / horizon, 1.0)
-        if schedule == "linear":
-            return 1.0 - progress
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
 
     def train_step(self) -> dict[str, float]:
         """Take one Adam step on MMD²_u between a generated and a real batch.
@@ -375,47 +332,6 @@ class MmdTrainer:
         self.last_good.update(self)
         return record
 
-    def restore_last_good(self) -> int:
-        """Go back to the last kept step with finite weights and return that step.
-
-        Weights, Adam moments, bandwidths, the RNG state and the history return to
-        that step, so continuing with the same settings repeats the same steps.
-
-        Raises
-        ------
-        ValueError
-            If no finite weights were kept.
-        """
-        return self.last_good.restore(self)
-
-    def _check_finite(self, quantity: str, value: torch.Tensor) -> None:
-        if not torch.isfinite(value):
-            raise NonFiniteError(
-                f"the {quantity} became {value.item()} at step {self.step + 1}. "
-                f"{self.last_good.describe()} Try a smaller learning rate."
-            )
-
-    def steps(self):
-        """Yield one record per training step until ``total_steps`` is reached."""
-        while self.total_steps is None or self.step < self.total_steps:
-            yield self.train_step()
-
-    @torch.no_grad()
-    def generate(self, n: int | None = None) -> np.ndarray:
-        """Return generated samples in data coordinates, shape (n, dim).
-
-        With n None, the images of the fixed latent batch are returned.
-        """
-        if n is None:
-            noise = self.fixed_noise
-        else:
-            # A separate generator, so drawing samples does not change the run.
-            generator = torch.Generator().manual_seed(self.config.seed + 1)
-            noise = sample_noise(
-                self.config.noise, n, self.config.latent_dim, generator, self.device
-            )
-        return self.dataset.denormalise(self.netG(noise).cpu().numpy())
-
     @torch.no_grad()
     def witness(self, points: np.ndarray) -> np.ndarray:
         """Return the witness function f at points in data coordinates, shape (n,).
@@ -450,19 +366,9 @@ class MmdTrainer:
           of highest f, which the generator under-represents, and ``excess``, the
           16 of 400 generated images of lowest f.
         """
-        snapshot = {
-            "step": self.step,
-            "total_steps": self.total_steps,
-            "history": self.history.as_dict(),
-            "last": self.history.last(),
-            "generated": check_generated(self, self.generate()),
-            "bandwidths": [float(b) * self.data_scale for b in self.bandwidths],
-        }
-        if self.live_metrics is not None:
-            finished = self.total_steps is not None and self.step >= self.total_steps
-            snapshot["metrics"] = self.live_metrics.update(
-                self.step, self.generate, final=finished
-            )
+        snapshot = self._snapshot_start()
+        snapshot["bandwidths"] = [float(b) * self.data_scale for b in self.bandwidths]
+        self._add_live_metrics(snapshot)
         grid = self._view_grid
         if grid is None:
             snapshot["witness_images"] = self._witness_images()
@@ -505,120 +411,13 @@ class MmdTrainer:
             "excess": self.dataset.denormalise(excess.cpu().numpy()),
         }
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        """Return the generator's weights and Adam moments as flat CPU tensors."""
-        tensors = {
-            f"G.{name}": value.detach().cpu().contiguous()
-            for name, value in self.netG.state_dict().items()
-        }
-        for index, state in self.optG.state_dict()["state"].items():
-            for key, value in state.items():
-                tensor = torch.as_tensor(value).detach().cpu().contiguous()
-                tensors[f"optG.{index}.{key}"] = tensor
-        return tensors
+    def _modules_by_prefix(self):
+        return [("G", self.netG)]
 
-    def load_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
-        """Load weights and Adam moments saved by ``state_dict``.
+    def _optimizers_by_prefix(self):
+        return [("optG", self.optG)]
 
-        Raises
-        ------
-        ValueError
-            If names or shapes do not match this trainer's generator; nothing is
-            changed in that case.
-        """
-        expected = {
-            f"G.{name}": value for name, value in self.netG.state_dict().items()
-        }
-        missing = sorted(set(expected) - set(tensors))
-        unexpected = sorted(
-            k for k in tensors if k not in expected and not k.startswith("optG.")
-        )
-        if missing or unexpected:
-            raise ValueError(
-                "checkpoint does not match this architecture: "
-                f"missing {missing[:3]}, unexpected {unexpected[:3]}"
-            )
-        for name, value in expected.items():
-            if tuple(tensors[name].shape) != tuple(value.shape):
-                raise ValueError(
-                    f"checkpoint tensor {name} has shape "
-                    f"{tuple(tensors[name].shape)}, this architecture needs "
-                    f"{tuple(value.shape)}"
-                )
-        from models.checkpoint import check_optimizer_tensors
-
-        check_optimizer_tensors(tensors, "optG", self.optG)
-        self.netG.load_state_dict(
-            {name[2:]: tensors[name].to(self.device) for name in expected}
-        )
-        state = self.optG.state_dict()
-        for key, value in tensors.items():
-            if not key.startswith("optG."):
-                continue
-            _, index, name = key.split(".", 2)
-            state["state"].setdefault(int(index), {})[name] = (
-                value.to(self.device) if name != "step" else value
-            )
-        self.optG.load_state_dict(state)
-
-    def save(self, folder, extra: dict | None = None) -> None:
-        """Write weights, optimiser state, RNG state and history to a checkpoint."""
-        from models.checkpoint import save_checkpoint
-
-        tensors = self.state_dict()
-        tensors["rng_state"] = self.generator.get_state()
-        tensors["bandwidths"] = self.bandwidths.detach().cpu()
-        history = self.history.as_dict()
-        tensors["history"] = torch.from_numpy(
-            np.stack([history[c] for c in HISTORY_COLUMNS], axis=1)
-        )
-        extra = {"history_stride": self.history.stride, **(extra or {})}
-        save_checkpoint(
-            folder, "mmd", self.config.to_dict(), self.step, tensors, extra=extra
-        )
-        logger.info("saved MMD checkpoint at step %s to %s", self.step, folder)
-
-    @classmethod
-    def load(cls, folder, dataset: Dataset | None = None, device: str | None = None):
-        """Rebuild a trainer from a checkpoint written by ``save``.
-
-        Raises
-        ------
-        models.checkpoint.CheckpointError
-            If the checkpoint is unreadable, of another kind, or does not fit its
-            own settings.
-        """
-        from models.checkpoint import (
-            CheckpointError,
-            load_checkpoint,
-            restore_progress,
-        )
-
-        description, tensors = load_checkpoint(folder, kind="mmd")
-        try:
-            settings = dict(description["config"])
-            if device is not None:
-                settings["device"] = device
-            config = MmdConfig.from_dict(settings)
-            if config.data == "custom" and dataset is None:
-                raise ValueError(
-                    "this checkpoint was trained on custom data; load that data too"
-                )
-            trainer = cls(config, dataset=dataset)
-            rng_state = tensors.pop("rng_state", None)
-            history = tensors.pop("history", None)
-            bandwidths = tensors.pop("bandwidths", None)
-            trainer.load_state_dict(tensors)
-            restore_progress(
-                trainer,
-                description.get("step"),
-                rng_state,
-                history,
-                description.get("history_stride"),
-            )
-        except (ValueError, TypeError, KeyError, RuntimeError) as error:
-            raise CheckpointError(f"cannot load {folder}: {error}") from error
+    def _restore_extra_tensors(self, tensors: dict) -> None:
+        bandwidths = tensors["bandwidths"]
         if bandwidths is not None and bandwidths.ndim == 1 and len(bandwidths):
-            trainer.bandwidths = bandwidths.to(trainer.device, torch.float32)
-        trainer.last_good.update(trainer, force=True)
-        return trainer
+            self.bandwidths = bandwidths.to(self.device, torch.float32)
