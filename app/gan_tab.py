@@ -25,7 +25,12 @@ from app.training_fields import (
     split_betas,
 )
 from app.training_protocol import TrainingProtocolMixin
-from app.training_tab import DATA_LABELS, TrainingTab  # noqa: F401 (re-exported)
+from app.training_tab import (
+    DATA_LABELS,  # noqa: F401 (re-exported)
+    TrainingTab,
+    build_trainer,
+    live_metrics_for,
+)
 from models.datasets import Dataset
 from models.gan_config import GENERATOR_LOSSES, GanConfig, default_config
 from models.limits import (
@@ -215,32 +220,21 @@ def form_from_config(config: GanConfig) -> dict:
 
 def build_gan_trainer(config: GanConfig, dataset: Dataset | None = None):
     """Build a trainer; runs in the worker thread, where torch is imported."""
-    from app.threads import configure_torch_threads, metrics_executor
     from models.gan import GanTrainer
-    from models.live_metrics import LiveMetrics
 
-    configure_torch_threads()
-    trainer = GanTrainer(config, dataset=dataset)
-    # The worker draws the samples; a thread of their own computes the metrics.
-    trainer.live_metrics = LiveMetrics(
-        trainer.dataset, seed=config.seed, executor=metrics_executor()
-    )
-    return trainer
+    return build_trainer(GanTrainer, config, dataset)
 
 
 def build_loss_comparison(config: GanConfig, dataset: Dataset | None = None):
     """Build one GAN per generator loss; runs in the worker thread."""
-    from app.threads import configure_torch_threads, metrics_executor
+    from app.threads import configure_torch_threads
     from models.gan_compare import LossComparison
-    from models.live_metrics import LiveMetrics
 
     configure_torch_threads()
     return LossComparison(
         config,
         dataset=dataset,
-        live_metrics=lambda trainer: LiveMetrics(
-            trainer.dataset, seed=config.seed, executor=metrics_executor()
-        ),
+        live_metrics=lambda trainer: live_metrics_for(trainer, config.seed),
     )
 
 

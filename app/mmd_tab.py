@@ -24,7 +24,7 @@ from app.training_fields import (
     split_betas,
 )
 from app.training_protocol import TrainingProtocolMixin
-from app.training_tab import TrainingTab
+from app.training_tab import TrainingTab, build_trainer
 from models.datasets import Dataset
 from models.limits import MAX_MMD_BATCH_SIZE
 from models.mmd_config import (
@@ -154,17 +154,9 @@ def form_from_config(config: MmdConfig) -> dict:
 
 def build_mmd_trainer(config: MmdConfig, dataset: Dataset | None = None):
     """Build a trainer; runs in the worker thread, where torch is imported."""
-    from app.threads import configure_torch_threads, metrics_executor
-    from models.live_metrics import LiveMetrics
     from models.mmd import MmdTrainer
 
-    configure_torch_threads()
-    trainer = MmdTrainer(config, dataset=dataset)
-    # The worker draws the samples; a thread of their own computes the metrics.
-    trainer.live_metrics = LiveMetrics(
-        trainer.dataset, seed=config.seed, executor=metrics_executor()
-    )
-    return trainer
+    return build_trainer(MmdTrainer, config, dataset)
 
 
 def with_moving_average(history: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.formulas import formulas_for
 from app.presets import check_setting_types
+from app.training_tab import live_metrics_for
 from models.datasets import Dataset
 
 logger = logging.getLogger(__name__)
@@ -372,9 +373,7 @@ class TrainingProtocolMixin:
             If the checkpoint is missing, truncated, corrupt, of another kind or
             does not fit its settings; the current run and form are unchanged.
         """
-        from app.threads import metrics_executor
         from models.checkpoint import CONFIG_NAME, CheckpointError
-        from models.live_metrics import LiveMetrics
 
         folder = Path(folder)
         data = _checkpoint_data(folder / CONFIG_NAME)
@@ -395,9 +394,7 @@ class TrainingProtocolMixin:
         except (OSError, RuntimeError) as error:
             # CheckpointError covers what load checks; this is what it does not.
             raise CheckpointError(f"cannot load {folder}: {error}") from error
-        trainer.live_metrics = LiveMetrics(
-            trainer.dataset, seed=trainer.config.seed, executor=metrics_executor()
-        )
+        trainer.live_metrics = live_metrics_for(trainer, trainer.config.seed)
 
         # Show the checkpoint's settings, then adopt its trainer as the run.
         self.controller.reset()

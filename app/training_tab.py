@@ -42,6 +42,29 @@ DATA_LABELS = {
 }
 
 
+def live_metrics_for(trainer, seed: int):
+    """Return live metrics of a trainer's data set, computed on the shared thread
+    of ``app.threads.metrics_executor``."""
+    from app.threads import metrics_executor
+    from models.live_metrics import LiveMetrics
+
+    return LiveMetrics(trainer.dataset, seed=seed, executor=metrics_executor())
+
+
+def build_trainer(trainer_class: type, config, dataset: Dataset | None):
+    """Build a trainer with live metrics; runs in the worker thread.
+
+    The worker only draws the samples of a snapshot, and a thread of their own
+    computes the metrics.
+    """
+    from app.threads import configure_torch_threads
+
+    configure_torch_threads()
+    trainer = trainer_class(config, dataset=dataset)
+    trainer.live_metrics = live_metrics_for(trainer, config.seed)
+    return trainer
+
+
 class TrainingTab(QWidget):
     """Base class of a tab that trains a generator on a chosen data set.
 
