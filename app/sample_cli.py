@@ -4,12 +4,15 @@
         (--target SPEC | --density EXPR [--domain LOW HIGH]
          | --cdf EXPR --domain LOW HIGH)
         [--proposal NAME] [--scale S] [--loc X [Y]] [--m M] [--n N] [--chains C]
-        [--burn-in B] [--thin T] [--start X [Y]] [--seed S] --out FILE.npy [--csv]
+        [--burn-in B] [--thin T] [--start X [Y]] [--seed S]
+        --out FILE.npy [--csv] [--force]
 
 The samples go to FILE (``.npy``, or CSV when the name ends in ``.csv``; ``--csv``
 also writes a CSV next to a ``.npy``). One JSON object with the run's summary goes to
-stdout. Invalid input exits with status 2 and a one-line message on stderr. Files
-are written to a temporary name and renamed, so a failed run leaves no partial file.
+stdout. Invalid input exits with status 2 and a one-line message on stderr. An
+existing output file is kept unless ``--force`` is given. Files are written to a
+temporary name and renamed, so a failed run leaves no partial file and keeps the
+old one.
 """
 
 from __future__ import annotations
@@ -201,10 +204,17 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
         "--out",
         required=True,
         metavar="FILE",
-        help="output file ending in .npy or .csv",
+        help="output file ending in .npy or .csv; an existing file is kept "
+        "unless --force is given",
     )
     output.add_argument(
         "--csv", action="store_true", help="also write a CSV next to a .npy file"
+    )
+    output.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing output files (the new file replaces the old one only "
+        "after it is fully written)",
     )
     parser.set_defaults(handler=run_sample)
     return parser
@@ -245,6 +255,12 @@ def _output_paths(args) -> list[Path]:
     paths = [out]
     if args.csv and suffix == ".npy":
         paths.append(out.with_suffix(".csv"))
+    if not args.force:
+        for path in paths:
+            if path.exists():
+                raise _UsageError(
+                    f"{str(path)!r} already exists; add --force to replace it"
+                )
     return paths
 
 

@@ -200,7 +200,7 @@ def test_failed_write_leaves_old_file(tmp_path, capsys, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "save", broken_save)
-    argv = ["inverse", "--target", "normal(0,1)", "--out", str(out)]
+    argv = ["inverse", "--target", "normal(0,1)", "--out", str(out), "--force"]
     status, _, stderr = run_cli(argv, capsys)
     assert status == 2, f"exit {status}"
     assert "disk full" in stderr, stderr
@@ -318,9 +318,39 @@ def test_write_error_names_output_not_temporary(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(os, "replace", deny_rename)
     argv = ["inverse", "--target", "normal(0,1)", "--n", "10", "--out", str(out)]
-    status, _, stderr = run_cli(argv, capsys)
+    status, _, stderr = run_cli([*argv, "--force"], capsys)
     assert status == 2, f"exit {status}"
     assert f"cannot write {out}: Permission denied" in stderr, stderr
     assert ".tmp" not in stderr, f"no temporary file name: {stderr!r}"
     assert out.read_bytes() == b"old", "the old file is kept"
     assert os.listdir(tmp_path) == ["draws.npy"], f"left: {os.listdir(tmp_path)}"
+
+
+@pytest.mark.parametrize("name", ["draws.npy", "draws.csv"])
+def test_existing_output_needs_force(tmp_path, capsys, name):
+    out = tmp_path / name
+    out.write_bytes(b"old")
+    argv = ["inverse", "--target", "normal(0,1)", "--n", "10", "--out", str(out)]
+    status, stdout, stderr = run_cli(argv, capsys)
+    assert status == 2, f"exit {status}"
+    assert stdout == "", f"no summary without a file: {stdout!r}"
+    assert len(stderr.splitlines()) == 1, f"one line: {stderr!r}"
+    assert str(out) in stderr, f"names the file: {stderr!r}"
+    assert "--force" in stderr, f"names --force: {stderr!r}"
+    assert out.read_bytes() == b"old", "the old file is kept"
+
+    status, _, stderr = run_cli([*argv, "--force"], capsys)
+    assert status == 0, f"exit {status}: {stderr}"
+    assert out.read_bytes() != b"old", "--force replaces the file"
+
+
+def test_existing_csv_beside_npy_needs_force(tmp_path, capsys):
+    out = tmp_path / "draws.npy"
+    beside = tmp_path / "draws.csv"
+    beside.write_bytes(b"old")
+    argv = ["inverse", "--target", "normal(0,1)", "--n", "10", "--out", str(out)]
+    status, _, stderr = run_cli([*argv, "--csv"], capsys)
+    assert status == 2, f"exit {status}"
+    assert str(beside) in stderr, f"names the CSV: {stderr!r}"
+    assert not out.exists(), "no .npy is written when the CSV is kept"
+    assert beside.read_bytes() == b"old", "the old CSV is kept"
