@@ -100,16 +100,19 @@ class RejectionTab(SamplingTab):
                 "proposal",
                 "Proposal q",
                 "choice",
-                "hat",
+                "cauchy",
                 choices=REJECTION_PROPOSALS,
-                tooltip="Distribution of the darts' x. hat (the default): a step "
-                "function fitted to p on about 1024 cells, with Cauchy-shaped "
-                "tails, checked numerically to lie above p. M is its area, so "
-                "nearly every dart is accepted. Where the check fails, a uniform "
-                "proposal (finite domain) or a Cauchy one is used, and the caption "
-                "gives the reason. uniform: on a finite domain. normal, Laplace or "
-                "Cauchy: with the location and scale below, accepting 1/M of the "
-                "darts for M fixed by their shape",
+                tooltip="Distribution of the darts' x. cauchy (the default here): "
+                "its envelope M q lies visibly above p, so the rejected darts show. "
+                "hat: the fast, nearly exact proposal that 'gan-playground sample "
+                "rejection' uses by default, a step function fitted to p on about "
+                "1024 cells, with Cauchy-shaped tails, checked numerically to lie "
+                "above p. M is its area, so nearly every dart is accepted and M q "
+                "covers p. Where the check fails, a uniform proposal (finite "
+                "domain) or a Cauchy one is used, and the caption gives the reason. "
+                "uniform: on a finite domain. normal, Laplace or Cauchy: with the "
+                "location and scale below, accepting 1/M of the darts for M fixed "
+                "by their shape",
                 group="Proposal",
             ),
             Field(
@@ -278,9 +281,11 @@ class RejectionTab(SamplingTab):
     def idle_caption(self) -> str:
         return (
             "Rejection sampling: throw x from q and u uniform, keep x when "
-            "u·M·q(x) ≤ p(x). The default q is a hat fitted to p, so M·q hugs p "
-            "and nearly every dart is kept; pick normal, Laplace or Cauchy to see "
-            "more rejections. Press Start (Space) to throw darts, or Step for one."
+            "u·M·q(x) ≤ p(x). The default q here is a Cauchy, so M·q lies above p "
+            "and the rejected darts show. The command line's default is the hat, "
+            "a step function fitted to p that keeps nearly every dart and is "
+            "faster; pick it above to compare. Press Start (Space) to throw darts, "
+            "or Step for one."
         )
 
     def clear_views(self) -> None:

@@ -17,15 +17,18 @@ def _run_to_end(qtbot, tab, **values):
     qtbot.waitUntil(lambda: not tab.controller.busy, timeout=TIMEOUT_MS)
 
 
-def test_hat_is_default_and_explained(main_window):
+def test_cauchy_is_default_and_hat_explained(main_window):
     tab = _rejection_tab(main_window)
-    assert tab.form.value("proposal") == "hat", "the hat is the default proposal"
+    assert tab.form.value("proposal") == "cauchy", "the window shows rejections"
     tooltip = tab.form.controls["proposal"].toolTip()
-    assert "hat (the default)" in tooltip, tooltip
-    assert "hat" in tab.idle_caption(), tab.idle_caption()
+    assert "cauchy (the default here)" in tooltip, tooltip
+    assert "hat: the fast, nearly exact proposal" in tooltip, tooltip
+    assert "command line's default is the hat" in tab.idle_caption(), tab.idle_caption()
+    controls = tab.form.controls
+    assert controls["auto_proposal"].isEnabled(), "cauchy takes loc and scale"
+    tab.form.set_value("proposal", "hat")
 
     # The hat takes no location or scale; the shaped proposals do.
-    controls = tab.form.controls
     assert not controls["auto_proposal"].isEnabled(), "no loc/scale for the hat"
     assert not controls["loc"].isEnabled(), "no location for the hat"
     tab.form.set_value("proposal", "laplace")
@@ -36,9 +39,26 @@ def test_hat_is_default_and_explained(main_window):
     assert not controls["scale"].isEnabled(), "uniform takes no scale"
 
 
+def test_default_run_shows_rejections(qtbot, main_window):
+    tab = _rejection_tab(main_window)
+    _run_to_end(qtbot, tab, mode="bulk", proposals=3000)
+    snapshot = tab.controller.run.snapshot()
+    assert snapshot["proposal"].startswith("cauchy("), snapshot["proposal"]
+    assert snapshot["envelope_ok"], snapshot["envelope_message"]
+
+    # normal(0, 1) under a unit Cauchy needs M = 1.01 sqrt(2 pi / e) = 1.536, and
+    # at x = 0 the envelope is 0.489 against p = 0.399.
+    gap = snapshot["envelope"] - snapshot["target_pdf"]
+    assert gap.max() > 0.05, f"the envelope should clear p, largest gap {gap.max()}"
+    rejected = len(tab.dart_view.rejected.data)
+    assert rejected > 500, f"about a third of 3000 darts rejected, got {rejected}"
+
+
 def test_hat_run_hugs_target(qtbot, main_window):
     tab = _rejection_tab(main_window)
-    _run_to_end(qtbot, tab, target="gamma(3, 1)", mode="bulk", proposals=5000)
+    _run_to_end(
+        qtbot, tab, target="gamma(3, 1)", proposal="hat", mode="bulk", proposals=5000
+    )
     snapshot = tab.controller.run.snapshot()
     assert snapshot["proposal"].startswith("hat("), snapshot["proposal"]
     assert snapshot["envelope_ok"], snapshot["envelope_message"]
@@ -83,6 +103,7 @@ def test_hat_fallback_is_named(qtbot, main_window):
         qtbot,
         tab,
         target="2 + sin(200*x)",
+        proposal="hat",
         low="-5",
         high="5",
         mode="bulk",

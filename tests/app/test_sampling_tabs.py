@@ -378,7 +378,10 @@ def test_mh_switches_between_1d_and_2d(qtbot, main_window):
     ("key", "values"),
     [
         ("inverse", {"mode": "bulk", "samples": 1_000_000}),
-        ("rejection", {"mode": "bulk", "proposals": 1_500_000}),
+        (
+            "rejection",
+            {"mode": "bulk", "proposals": 1_500_000, "proposal": "laplace"},
+        ),
         ("mh", {"mode": "bulk", "chains": 100, "iterations": 10_100, "burn_in": 100}),
     ],
 )
