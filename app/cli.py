@@ -208,9 +208,15 @@ def _add_screenshot_parser(subparsers) -> None:
     )
     shot.add_argument(
         "--tab",
-        default="gan",
         help="tab to show: its title, lower-cased, or a unique part of it such as "
-        "mmd (default: gan)",
+        "mmd (default: the preset's tab, or gan)",
+    )
+    shot.add_argument(
+        "--preset",
+        metavar="NAME_OR_FILE",
+        help="show a preset's tab with its settings, as the Presets menu does: a "
+        "shipped name such as mh-step-tiny, or a .toml file; --data, --steps, "
+        "--seed and --set override it",
     )
     shot.add_argument(
         "--data",
@@ -227,8 +233,7 @@ def _add_screenshot_parser(subparsers) -> None:
     shot.add_argument(
         "--seed",
         type=seed_number,
-        default=0,
-        help=f"random seed from 0 to {SEED_MAX}",
+        help=f"random seed from 0 to {SEED_MAX} (default: the preset's, or 0)",
     )
     shot.add_argument(
         "--out",

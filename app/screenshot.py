@@ -213,28 +213,35 @@ def check_output(out: Path) -> Path:
 
 
 def capture_window(
-    tab: str,
+    tab: str | None,
     out: Path,
     data: str | None = None,
     steps: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     size=(1400, 860),
     settings: dict | None = None,
     timeout_s: float = 600.0,
+    preset: str | None = None,
 ) -> Path:
     """Open the window, run ``steps`` steps in one tab and save an image of it.
 
     ``steps`` None runs `TRAINING_STEPS` in a training tab and the form's length
-    in a sampling tab; 0 runs nothing. The image format follows the suffix of
-    ``out``: PNG, JPEG and the other formats of Qt's image writers, or SVG.
+    in a sampling tab; 0 runs nothing. ``preset`` (a shipped name or a .toml
+    file) shows the preset's tab with its settings, as the Presets menu does;
+    ``data``, ``seed`` and ``settings`` then override it, and ``steps`` None
+    keeps the preset's length. ``tab`` None means the preset's tab, or gan. The
+    image format follows the suffix of ``out``: PNG, JPEG and the other formats
+    of Qt's image writers, or SVG.
 
     Raises
     ------
     CommandError
-        If the tab, the size or the suffix is invalid, a setting is invalid, or
-        the run fails. A failed run leaves an existing ``out`` as it was.
+        If the tab, the preset, the size or the suffix is invalid, a setting is
+        invalid, or the run fails. A failed run leaves an existing ``out`` as it
+        was.
     """
     size = check_size(size)
+    chosen = _find_screenshot_preset(preset)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from app.gui import make_application
@@ -250,7 +257,7 @@ def capture_window(
                 window,
                 application,
                 window_errors.reported,
-                (tab, out, data, steps, seed, settings, timeout_s),
+                (tab, out, data, steps, seed, settings, timeout_s, chosen),
             )
         finally:
             window.shutdown()
@@ -262,10 +269,24 @@ def capture_window(
 def _run_and_save(window, application, failures: list[str], request) -> Path:
     """Set up the tab, run it and save the image; collect the tab's errors in
     ``failures``."""
-    tab, out, data, steps, seed, settings, timeout_s = request
-    page = find_tab(window.tab_instances(), tab)
+    tab, out, data, steps, seed, settings, timeout_s, preset = request
+    pages = window.tab_instances()
+    if preset is None:
+        page = find_tab(pages, tab or "gan")
+    else:
+        page = _apply_preset(window, pages, preset)
+        if tab is not None and find_tab(pages, tab) is not page:
+            raise CommandError(
+                f"--preset {preset.name} is for the {preset.tab!r} tab, not "
+                f"{tab!r}; leave out --tab"
+            )
+        if seed is None:
+            # The preset's own seed, so the image shows what the preset shows.
+            seed = preset.settings.get("seed", 0)
     window.tabs.setCurrentWidget(page)
-    run = _apply_screenshot_settings(page, data, steps, seed, settings)
+    run = _apply_screenshot_settings(
+        page, data, steps, 0 if seed is None else seed, settings, preset is not None
+    )
     window.show()
 
     page.error_occurred.connect(failures.append)
@@ -287,8 +308,53 @@ def _run_and_save(window, application, failures: list[str], request) -> Path:
     return out
 
 
-def _apply_screenshot_settings(page, data, steps, seed, settings) -> bool:
-    """Set the tab's form for the screenshot; return True when a run is due."""
+def _find_screenshot_preset(name: str | None):
+    """Return the preset named ``name``, or None without one.
+
+    Raises
+    ------
+    CommandError
+        If the preset cannot be found or read.
+    """
+    if name is None:
+        return None
+    from app.presets import PresetError, find_preset
+
+    try:
+        return find_preset(name)
+    except PresetError as error:
+        raise CommandError(f"--preset: {error}") from error
+
+
+def _apply_preset(window, pages: list, preset):
+    """Apply ``preset`` to its tab as the Presets menu does and return that tab.
+
+    Raises
+    ------
+    CommandError
+        If the window has no tab for the preset, or its settings are invalid.
+    """
+    by_key = {getattr(page, "key", None): page for page in pages}
+    page = by_key.get(preset.tab)
+    if page is None:
+        raise CommandError(
+            f"--preset {preset.name}: this window has no {preset.tab!r} tab"
+        )
+    try:
+        page.apply_settings(preset.settings)
+    except ValueError as error:
+        raise CommandError(f"--preset {preset.name}: {error}") from error
+    window.menus.preset_panel.show_preset(preset)
+    return page
+
+
+def _apply_screenshot_settings(
+    page, data, steps, seed, settings, from_preset: bool = False
+) -> bool:
+    """Set the tab's form for the screenshot; return True when a run is due.
+
+    With ``from_preset``, ``steps`` None keeps the length the form has.
+    """
     values = dict(settings or {})
     if data is not None:
         values["data"] = data
@@ -303,7 +369,7 @@ def _apply_screenshot_settings(page, data, steps, seed, settings) -> bool:
             raise CommandError(f"--data: {error}") from error
     values.setdefault("seed", seed)
     length_key = aliases.get("steps", "steps")
-    if steps is None and length_key == "steps":
+    if steps is None and length_key == "steps" and not from_preset:
         steps = TRAINING_STEPS
     if steps is not None and steps > 0:
         values.setdefault(length_key, steps)
@@ -481,6 +547,7 @@ def run_screenshot(args) -> int:
         seed=args.seed,
         size=tuple(args.size),
         settings=parse_settings(args.settings),
+        preset=args.preset,
     )
     print(out)
     return 0

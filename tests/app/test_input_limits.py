@@ -3,7 +3,7 @@ handling of bad input: one line per error, no file lost."""
 
 import pytest
 
-from app.cli import main
+from app.cli import build_parser, main
 from models import limits
 from models.gan_config import GanConfig
 from models.limits import SettingError
@@ -172,3 +172,57 @@ def test_screenshot_unknown_suffix_is_rejected(tmp_path, capsys):
     assert ".svg" in lines[0], f"SVG is offered: {lines[0]}"
     assert ".png" in lines[0], f"PNG is offered: {lines[0]}"
     assert not out.exists(), "nothing written"
+
+
+def test_screenshot_preset_shows_its_tab(tmp_path, capsys, monkeypatch):
+    import app.screenshot as screenshot
+
+    seen = {}
+    save_image = screenshot._save_image
+
+    def record_and_save(window, out):
+        page = window.tabs.currentWidget()
+        seen["tab"] = page.key
+        seen["step_size"] = page.form.value("step_size")
+        seen["iterations"] = page.form.value("iterations")
+        save_image(window, out)
+
+    monkeypatch.setattr(screenshot, "_save_image", record_and_save)
+    out = tmp_path / "tiny.png"
+    args = ("--preset", "mh-step-tiny", "--steps", "300", "--out", str(out))
+    code, captured = _screenshot(capsys, *args)
+    assert code == 0, f"exit 0, got {code}: {captured.err}"
+    assert out.stat().st_size > 10_000, "the image shows the window"
+    assert seen["tab"] == "mh", f"the preset's tab is shown: {seen}"
+    assert seen["step_size"] == pytest.approx(0.05), f"preset step size: {seen}"
+    assert seen["iterations"] == 300, f"--steps overrides the preset: {seen}"
+
+
+def test_preset_before_screenshot_advice_works(tmp_path, capsys):
+    out = tmp_path / "tiny.png"
+    with pytest.raises(SystemExit) as stopped:
+        main(["--preset", "mh-step-tiny", "screenshot", "--out", str(out)])
+    assert stopped.value.code == 2, "exit 2"
+    message = capsys.readouterr().err
+    assert "put it after 'screenshot'" in message, message
+    parsed = build_parser().parse_args(
+        ["screenshot", "--preset", "mh-step-tiny", "--out", str(out)]
+    )
+    assert parsed.preset == "mh-step-tiny", "screenshot accepts --preset"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--preset", "no-such-preset"), "--preset: "),
+        (("--preset", "mh-step-tiny", "--tab", "gan"), "is for the 'mh' tab"),
+    ],
+)
+def test_screenshot_bad_preset_one_line(tmp_path, capsys, args, message):
+    out = tmp_path / "shot.png"
+    code, captured = _screenshot(capsys, *args, "--steps", "0", "--out", str(out))
+    lines = captured.err.strip().splitlines()
+    assert code == 2, f"exit 2, got {code}"
+    assert len(lines) == 1, f"one line: {lines}"
+    assert message in lines[0], lines[0]
+    assert not out.exists(), "no image for bad input"
