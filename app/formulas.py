@@ -19,7 +19,7 @@ GAN_FORMULAS = (
     Formula(
         "Value of the game",
         r"$V(D, G) = \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]$",
-        "x is drawn from the data, z from the noise distribution p_z.",
+        "x is drawn from the data, z from the noise distribution p<sub>z</sub>.",
     ),
     Formula(
         "Discriminator loss",
@@ -41,8 +41,8 @@ GAN_FORMULAS = (
     Formula(
         "Best discriminator for a fixed G",
         r"$D^*(x) = \frac{p_{\mathrm{data}}(x)}{p_{\mathrm{data}}(x) + p_g(x)}$",
-        "When the generated density p_g equals p_data, D* = 1/2 everywhere, so "
-        "D(x) and D(G(z)) both approach 0.5.",
+        "When the generated density p<sub>g</sub> equals p<sub>data</sub>, "
+        "D<sup>*</sup> = 1/2 everywhere, so D(x) and D(G(z)) both approach 0.5.",
     ),
 )
 
@@ -56,14 +56,16 @@ INVERSE_FORMULAS = (
     Formula(
         "Why Y has the distribution of X",
         r"$F_Y(y) = P(F_X^{-1}(U) \leq y) = P(U \leq F_X(y)) = F_X(y)$",
-        "F_X^{-1}(u) ≤ y holds exactly when u ≤ F_X(y), and P(U ≤ t) = t.",
+        "F<sub>X</sub><sup>−1</sup>(u) ≤ y holds exactly when "
+        "u ≤ F<sub>X</sub>(y), and P(U ≤ t) = t.",
     ),
     Formula(
         "No closed-form inverse",
         r"$\mathrm{solve}\ F_X(x) = u_j\ \mathrm{for}\ x_j,\ \mathrm{then}\ "
         r"F_X^{-1}(u) \approx x_j + \frac{u - u_j}{u_{j+1} - u_j}\,(x_{j+1} - x_j)$",
-        "When F_X cannot be inverted by hand, F_X(x) = u is solved numerically at "
-        "a table of u values, and draws interpolate between them.",
+        "When F<sub>X</sub> cannot be inverted by hand, F<sub>X</sub>(x) = u is "
+        "solved numerically at a table of u values, and draws interpolate between "
+        "them.",
     ),
 )
 
@@ -82,7 +84,7 @@ REJECTION_FORMULAS = (
     Formula(
         "Acceptance rate",
         r"$P(\mathrm{accept}) = \frac{1}{M}$",
-        "For normalised p and q. Where p(x) > M q(x) the envelope clips the "
+        "For normalised p and q. Where p(x) &gt; M q(x) the envelope clips the "
         "target, and the samples follow min(p, M q) instead of p.",
     ),
 )

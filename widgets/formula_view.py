@@ -47,7 +47,9 @@ class Formula:
     tex : str
         mathtext source, including the ``$`` delimiters.
     note : str
-        One or two plain sentences on what the symbols mean.
+        One or two sentences on what the symbols mean, as Qt rich text. Symbols
+        use Unicode and ``<sub>`` or ``<sup>`` tags instead of TeX, and prose
+        writes ``<``, ``>`` and ``&`` as HTML entities.
     """
 
     title: str
@@ -203,6 +205,7 @@ class FormulaView(QWidget):
             image.setToolTip(formula.tex)
             image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             note = QLabel(formula.note)
+            note.setTextFormat(Qt.TextFormat.RichText)
             note.setWordWrap(True)
             note.setVisible(bool(formula.note))
             for label in (title, image, note):
@@ -260,6 +263,9 @@ class FormulaView(QWidget):
         self._full_images[index] = QImage.fromData(png, "PNG")
         self._fit_image(index)
         if not self._pending:
+            # Lay the labels out now, so that a grab on this signal shows no note
+            # drawn over a formula that has just grown taller.
+            self.body_layout.activate()
             self.typesetting_finished.emit()
 
     def _fit_image(self, index: int) -> None:

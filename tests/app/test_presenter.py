@@ -1,5 +1,7 @@
 """Presenter mode, keys, slow motion, formulas and tooltips in the window."""
 
+import re
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -175,3 +177,27 @@ def test_formulas_exist_for_each_method(key):
     for formula in formulas:
         assert formula.tex.startswith("$"), f"mathtext opens with $: {formula}"
         assert formula.tex.endswith("$"), f"mathtext closes with $: {formula}"
+
+
+@pytest.mark.parametrize("key", ["gan", "inverse", "rejection", "mh", "mmd"])
+def test_formula_notes_contain_no_tex(key):
+    from app.formulas import formulas_for
+
+    for formula in formulas_for(key):
+        prose = re.sub(r"</?(sub|sup)>|&(gt|lt|amp);", "", formula.note)
+        tex = re.findall(r"[_^{}\\$<>&]", prose)
+        assert not tex, f"TeX or bare markup {tex} in the note {formula.note!r}"
+
+
+def test_formula_note_shows_subscripts(qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    from app.formulas import formulas_for
+    from widgets.formula_view import FormulaView
+
+    view = FormulaView(formulas_for("inverse"))
+    qtbot.addWidget(view)
+    notes = [label for label in view.findChildren(QLabel) if "F<sub>X" in label.text()]
+    assert notes, "the inverse-transform notes should use subscripts"
+    for label in notes:
+        assert label.textFormat() == Qt.TextFormat.RichText, label.text()
