@@ -150,7 +150,9 @@ def load_preset(path) -> Preset:
         )
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        raise PresetError(f"preset {path} is not a UTF-8 text file") from error
+    except OSError as error:
         raise PresetError(f"cannot read preset {path}: {error}") from error
     preset = parse_preset(text, path.stem, source=str(path))
     return Preset(**{**preset.__dict__, "path": path})

@@ -69,7 +69,20 @@ def load_user_data(path, image_size: int = 8) -> Dataset:
         raise ValueError(f"{path}: {error}") from error
 
 
+NPY_MAGIC = b"\x93NUMPY"
+"""First bytes of every NPY file (NumPy's NPY format specification)."""
+
+
 def _read_npy(path: Path) -> np.ndarray:
+    # Without this check np.load takes any other file for a pickle and fails
+    # with a message about pickled data.
+    try:
+        with path.open("rb") as stream:
+            start = stream.read(len(NPY_MAGIC))
+    except OSError as error:
+        raise ValueError(f"{path} is not a readable NPY file: {error}") from error
+    if start != NPY_MAGIC:
+        raise ValueError(f"{path} is not a valid NPY file: it lacks the NPY header")
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as error:

@@ -274,10 +274,16 @@ BAD_POINT_FILES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted([*BAD_POINT_FILES, "nan.npy", "big.npy"]))
+@pytest.mark.parametrize(
+    "name", sorted([*BAD_POINT_FILES, "nan.npy", "big.npy", "junk.npy"])
+)
 def test_bad_own_points_give_one_line(tmp_path, capsys, recwarn, name):
     path = tmp_path / name
-    if name == "nan.npy":
+    if name == "junk.npy":
+        # Bytes without the NPY header, which np.load would try as a pickle.
+        path.write_bytes(bytes(range(256)) * 2)
+        expected = "is not a valid NPY file"
+    elif name == "nan.npy":
         np.save(path, np.array([[1.0, 2.0], [np.nan, 3.0], [4.0, 5.0]]))
         expected = "row 2 of 3"
     elif name == "big.npy":
@@ -305,3 +311,15 @@ def test_seed_at_limit_is_accepted(tmp_path):
     assert _train_small(out, "--seed", "2147483647") == 0, "the largest seed trains"
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["seed"] == 2**31 - 1, metrics
+
+
+def test_non_utf8_preset_gives_one_line(tmp_path, capsys):
+    preset = tmp_path / "junk.toml"
+    preset.write_bytes(b"\xd3\x00\xff title = 1\n")
+    code = _train_small(tmp_path / "run", "--preset", str(preset))
+    err = capsys.readouterr().err.strip()
+    assert code == 2, f"exit 2, got {code}: {err}"
+    assert len(err.splitlines()) == 1, f"one line of message: {err!r}"
+    assert f"{preset} is not a UTF-8 text file" in err, err
+    assert "codec" not in err, f"no Python codec text: {err!r}"
+    assert not (tmp_path / "run").exists(), "nothing written"
