@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -203,6 +205,13 @@ def _resume_trainer(args, trainer_class):
             f"--steps above {saved_step} to continue it"
         )
     trainer.total_steps = total
+
+    # The preset name and the earlier parts' time go on into the new metrics. A
+    # checkpoint without total_wall_seconds has had one part, timed by wall_seconds.
+    args.preset_name = description.get("preset")
+    args.earlier_wall_seconds = float(
+        description.get("total_wall_seconds", description.get("wall_seconds", 0.0))
+    )
     logger.info("continuing %s from step %s to %s", args.resume, saved_step, total)
     return trainer
 
@@ -393,6 +402,7 @@ def run_train(args) -> int:
         raise CommandError(
             f"cannot create output folder {out}: {error.strerror}"
         ) from error
+    _check_writable(out)
 
     logger.info(
         "training %s on %s for %s steps", args.model, args.data, trainer.total_steps
@@ -421,6 +431,20 @@ def run_train(args) -> int:
         # strerror leaves out the temporary file's name that str(error) holds.
         reason = error.strerror or str(error)
         raise CommandError(f"writing the results to {out} failed: {reason}") from error
+
+
+def _check_writable(out: Path) -> None:
+    """Raise CommandError unless a file can be created in ``out``, so that a
+    read-only folder fails before training rather than after it."""
+    try:
+        handle, probe = tempfile.mkstemp(dir=out, prefix=".write-check.")
+    except OSError as error:
+        raise CommandError(
+            f"cannot write to output folder {out}: {error.strerror or error}; "
+            "choose another --out"
+        ) from error
+    os.close(handle)
+    os.unlink(probe)
 
 
 def _output_folder(args) -> Path:
@@ -466,19 +490,24 @@ def _write_results(args, trainer, out, wall_seconds, first_step, failure) -> int
     history = {renamed.get(k, k): v for k, v in trainer.history.as_dict().items()}
     write_history(out / "history.csv", history)
     last = trainer.history.last() or {}
+    total_wall_seconds = getattr(args, "earlier_wall_seconds", 0.0) + wall_seconds
+    preset_name = getattr(args, "preset_name", None)
     metrics = {
         "model": args.model,
-        "preset": getattr(args, "preset_name", None),
+        "preset": preset_name,
         "data": dataset.name,
         **({"data_file": data_file} if data_file else {}),
         "steps": trainer.step,
         "seed": trainer.config.seed,
         "device": str(trainer.device),
+        # wall_seconds and steps_per_second cover this invocation, which trained
+        # from resumed_from_step; total_wall_seconds adds the earlier parts.
+        "resumed_from_step": first_step,
         "wall_seconds": round(wall_seconds, 3),
-        # Steps of this invocation only, so a resumed run reports its own rate.
         "steps_per_second": round(
             (trainer.step - first_step) / max(wall_seconds, 1e-9), 1
         ),
+        "total_wall_seconds": round(total_wall_seconds, 3),
         "final": {renamed.get(k, k): v for k, v in last.items() if k != "step"},
         "samples": int(len(samples)),
         **quality_metrics(trainer, samples),
@@ -490,7 +519,9 @@ def _write_results(args, trainer, out, wall_seconds, first_step, failure) -> int
     atomic_write_text(
         out / "metrics.json", json.dumps(metrics, indent=2, default=float)
     )
-    extra = {"wall_seconds": wall_seconds}
+    extra = {"wall_seconds": wall_seconds, "total_wall_seconds": total_wall_seconds}
+    if preset_name is not None:
+        extra["preset"] = preset_name
     if data_file:
         extra["data_file"] = data_file
     trainer.save(out, extra=extra)

@@ -323,3 +323,34 @@ def test_non_utf8_preset_gives_one_line(tmp_path, capsys):
     assert f"{preset} is not a UTF-8 text file" in err, err
     assert "codec" not in err, f"no Python codec text: {err!r}"
     assert not (tmp_path / "run").exists(), "nothing written"
+
+
+def test_unwritable_out_fails_before_training(tmp_path, capsys, monkeypatch):
+    import tempfile
+    from pathlib import Path
+
+    import app.train_cli
+
+    out = tmp_path / "run"
+    assert _train_small(out) == 0, "the first run writes the folder"
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    capsys.readouterr()
+    make_temporary = tempfile.mkstemp
+
+    def read_only(*args, **kwargs):
+        if Path(kwargs.get("dir", "")) == out:
+            raise PermissionError(13, "Permission denied")
+        return make_temporary(*args, **kwargs)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before the folder was checked")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(app.train_cli, "ProgressBar", no_training)
+    code = _train_small(out, "--force")
+    err = capsys.readouterr().err.strip()
+    assert code == 2, f"exit 2, got {code}: {err}"
+    assert len(err.splitlines()) == 1, f"one line of message: {err!r}"
+    assert f"cannot write to output folder {out}: Permission denied" in err, err
+    after = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert after == before, "the earlier run is left as it was"

@@ -198,3 +198,21 @@ def test_resume_own_data_finds_recorded_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2, f"a missing recorded file is an error, got {code}"
     assert "was not found; pass --data FILE" in err, err
+
+
+def test_resume_keeps_preset_and_total_time(tmp_path):
+    out = _train("gan", tmp_path / "run", "--preset", "gan-equilibrium")
+    first = json.loads((out / "metrics.json").read_text())
+    assert first["preset"] == "gan-equilibrium", f"preset recorded: {first}"
+    assert first["resumed_from_step"] == 0, f"a fresh run starts at 0: {first}"
+    assert first["total_wall_seconds"] == first["wall_seconds"], "one part so far"
+
+    assert _resume(out, "--steps", "5") == 0, "resuming succeeds"
+    second = json.loads((out / "metrics.json").read_text())
+    assert second["preset"] == "gan-equilibrium", f"preset kept: {second}"
+    assert second["resumed_from_step"] == 3, f"this part starts at 3: {second}"
+    expected = first["total_wall_seconds"] + second["wall_seconds"]
+    assert second["total_wall_seconds"] == pytest.approx(expected, abs=2e-3), (
+        f"total time adds both parts: {first} then {second}"
+    )
+    assert second["total_wall_seconds"] > second["wall_seconds"], "more than one part"
