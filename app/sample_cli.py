@@ -168,7 +168,11 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
         "--chains",
         type=parse_whole_number,
         metavar="C",
-        help=f"mh: number of chains, at most {MAX_CHAINS:,} (default 4)",
+        help=f"mh: number of chains, at most {MAX_CHAINS:,} (default 4). The file "
+        "holds the chains one after another, K draws each (K is draws_per_chain in "
+        "the printed summary), and the last chain is cut so the total is N; with N a "
+        "multiple of C, samples.reshape(C, K) (or (C, K, 2) for 2-D) gives one row "
+        "per chain",
     )
     run.add_argument(
         "--burn-in",
@@ -456,6 +460,7 @@ def _sample(args) -> tuple[dict, np.ndarray]:
             n=args.n,
             proposal=args.proposal or "normal",
             chains=len(result.draws),
+            draws_per_chain=result.draws.shape[1],
             acceptance_rate=result.acceptance_rate,
             ess=result.ess.tolist(),
             rhat=result.rhat.tolist(),
