@@ -55,6 +55,17 @@ def _drop_offscreen_noise() -> None:
     previous = qInstallMessageHandler(handle)
 
 
+def display_available() -> bool:
+    """Return False on Linux with no X11 or Wayland display and no Qt platform set.
+
+    Qt's default xcb platform aborts the process without a display, so the
+    window must not be created then.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_gui(preset: str | None = None) -> int:
     """Open the window and run the event loop until it closes.
 
@@ -64,7 +75,8 @@ def run_gui(preset: str | None = None) -> int:
     Raises
     ------
     app.cli.CommandError
-        If the preset is missing or invalid; the window does not open.
+        If the preset is missing or invalid, or there is no display; the window
+        does not open.
     """
     from app.cli import CommandError
     from app.logs import add_exception_listener
@@ -78,6 +90,11 @@ def run_gui(preset: str | None = None) -> int:
             chosen = find_preset(preset)
         except PresetError as error:
             raise CommandError(str(error)) from error
+    if not display_available():
+        raise CommandError(
+            "no display found: set QT_QPA_PLATFORM=offscreen or use "
+            "`gan-playground screenshot`"
+        )
     app = make_application()
     window = MainWindow(settings=open_settings())
     add_exception_listener(window.report_uncaught)

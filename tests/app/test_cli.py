@@ -354,3 +354,37 @@ def test_unwritable_out_fails_before_training(tmp_path, capsys, monkeypatch):
     assert f"cannot write to output folder {out}: Permission denied" in err, err
     after = {path.name: path.read_bytes() for path in out.iterdir()}
     assert after == before, "the earlier run is left as it was"
+
+
+def test_window_without_display_gives_one_line(capsys, monkeypatch):
+    import app.gui
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+
+    def no_application():
+        raise AssertionError("the QApplication was created without a display")
+
+    monkeypatch.setattr(app.gui, "make_application", no_application)
+    code = main([])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, f"exit 2, got {code}: {err}"
+    assert len(err.splitlines()) == 1, f"one line of message: {err!r}"
+    assert "no display found: set QT_QPA_PLATFORM=offscreen" in err, err
+    assert "gan-playground screenshot" in err, err
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("DISPLAY", ":0"), ("WAYLAND_DISPLAY", "wayland-0"), ("QT_QPA_PLATFORM", "xcb")],
+)
+def test_display_found_from_environment(monkeypatch, name, value):
+    from app.gui import display_available
+
+    for variable in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert not display_available(), "no display with none of the variables"
+    monkeypatch.setenv(name, value)
+    assert display_available(), f"{name}={value} gives a display"
