@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QPointF, QRect
 
 from app.mmd_tab import MmdTab, parse_scales, with_moving_average
 
@@ -52,6 +53,39 @@ def test_start_draws_snapshots(qtbot, mmd_tab):
     text = mmd_tab.bandwidth_label.text()
     assert "Kernel bandwidths in use" in text, f"bandwidths are shown: {text}"
     assert mmd_tab.controls.progress.value() == 120, "progress bar should be full"
+
+
+def _unclipped_rect(widget) -> QRect:
+    """Return the part of ``widget`` in screen coordinates that no ancestor clips."""
+    unclipped = QRect(widget.mapToGlobal(QPoint(0, 0)), widget.size())
+    parent = widget.parentWidget()
+    while parent is not None:
+        unclipped &= QRect(parent.mapToGlobal(QPoint(0, 0)), parent.size())
+        parent = parent.parentWidget()
+    return unclipped
+
+
+def test_history_shows_last_step(qtbot, main_window, mmd_tab):
+    # At the window's default size the plots were once wider than the room they
+    # had, so their right ends, with the newest steps, were clipped.
+    main_window.resize(1400, 860)
+    _use_small_run(mmd_tab, steps=120)
+    mmd_tab.start()
+    qtbot.waitUntil(lambda: mmd_tab.controller.state == "stopped", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: mmd_tab.history_plot.isVisible(), timeout=TIMEOUT_MS)
+
+    view = mmd_tab.history_plot
+    unclipped = _unclipped_rect(view)
+    for plot in view.plots:
+        box = plot.getViewBox()
+        (_, x_high), (y_low, y_high) = box.viewRange()
+        assert x_high >= 120, f"{plot.titleLabel.text}: x axis ends at {x_high}"
+        point = box.mapViewToScene(QPointF(120, (y_low + y_high) / 2))
+        screen = view.mapToGlobal(view.mapFromScene(point))
+        assert unclipped.contains(screen), (
+            f"{plot.titleLabel.text}: step 120 lies at {screen}, outside the "
+            f"unclipped part {unclipped} of the plot"
+        )
 
 
 def test_pause_step_and_stop(qtbot, mmd_tab):
