@@ -23,7 +23,7 @@ from models.runs import Run
 
 logger = logging.getLogger(__name__)
 
-VIEW_BUDGET = 0.05
+VIEW_BUDGET = 0.025
 """Largest share of wall time that making and drawing snapshots may take.
 
 Drawing runs on the GUI thread but holds the GIL for most of its time, so it
@@ -31,7 +31,10 @@ stalls the worker's Python code as much as making a snapshot does. PySide6 6.11
 keeps the GIL during ``QPainter`` calls too, so painting counts as well. On ring8 a
 snapshot took about 20 ms and drawing it about 17 ms against 6 ms per training
 step, so 30 snapshots a second left the run under half its bare speed (measured
-with benchmarks/gui_speed.py on 2 busy cores).
+with benchmarks/gui_speed.py on 2 busy cores). The views also slow the worker's
+own steps, through caches and GIL hand-overs. With a budget of 5 % digits trained
+at 0.77-0.85 of the bare loop's speed, with 3 % at 0.86-0.97, and with 2.5 % at
+0.91-0.92 (same script, 2 cores, load 1-7, so the ranges are wide).
 """
 
 MAX_EMIT_SPACING = 1.0

@@ -13,7 +13,7 @@ def _worker(**kwargs):
 
 
 def test_cheap_views_keep_emit_interval():
-    worker = _worker()
+    worker = _worker(view_budget=0.1)
     worker._snapshot_seconds = 0.001
     worker._draw_seconds = 0.001
     assert worker._emit_spacing() == 0.05, "cheap views come every emit_interval"
