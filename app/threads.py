@@ -15,9 +15,12 @@ THREADS_VARIABLE = "GAN_PLAYGROUND_TORCH_THREADS"
 def torch_thread_count(cpu_count: int | None = None) -> int:
     """Return the number of intra-op torch threads for a training worker.
 
-    One core is left to the GUI thread, and more than 4 threads do not speed up
-    the small networks of this playground (see docs/benchmarks.md). The environment
-    variable GAN_PLAYGROUND_TORCH_THREADS overrides the choice.
+    One core is left to the GUI thread and the live metrics thread, and more than
+    4 threads do not speed up the small networks of this playground (see
+    docs/benchmarks.md). On 2 cores, 2 threads trained digits at 92 steps/s in
+    the window and 98 in a bare loop, against 152 and 167 with 1 thread
+    (benchmarks/gui_speed.py at load 1). The environment variable
+    GAN_PLAYGROUND_TORCH_THREADS overrides the choice.
     """
     override = os.environ.get(THREADS_VARIABLE)
     if override:
