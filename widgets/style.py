@@ -36,8 +36,9 @@ def downsample_history_plot(plot: pg.PlotItem) -> None:
 
     The cost of a frame then depends on the plot's width, not on the length of
     the run. A ``LossPlot`` of 265 x 295 pixels with 8,000 steps per curve took
-    103 ms per frame with every step drawn antialiased and 12 ms with this and
-    :data:`HISTORY_CURVE_OPTIONS` (PySide6 6.11, offscreen, one core).
+    62 ms per frame with every step drawn antialiased and 7 ms with this and
+    :data:`HISTORY_CURVE_OPTIONS` (benchmarks/draw_cost.py, PySide6 6.11,
+    offscreen).
     """
     plot.setDownsampling(auto=True, mode="peak")
     plot.setClipToView(True)
