@@ -26,8 +26,10 @@ def _use_small_run(tab):
     elif tab.key == "mmd":
         tab.form.set_values({"steps": 100_000, "width": 16, "batch_size": 32})
     else:
+        # A limited speed keeps the run going while the test looks at it. With no
+        # limit, an inverse run of 100,000 draws could end before the first check.
         tab.form.set_values({"mode": "animate", tab.count_key: 100_000})
-        tab.speed.set_speed(None)
+        tab.speed.set_speed(200)
 
 
 def _poison_after(trainer_class, monkeypatch, step: int, interval: int = 5):
