@@ -23,12 +23,12 @@ from models.runs import NonFiniteError
 
 logger = logging.getLogger(__name__)
 
-VIEW_GRID_SCALE = 1.25
+VIEW_GRID_SCALE = 1.5
 """Side of the square grid of a 2-D map of D, over that of the real data's box.
 
-The window shows the centred part of the grid that has the plot's shape. So a
-plot up to about 1.25 times wider than tall, or taller than wide, still shows the
-whole box, which has a margin of 20 % around the data."""
+The window shows the centred part of the grid that has the plot's shape and
+holds the real data. So a plot up to about 1.5 times wider than tall, or taller
+than wide, shows the map without blank strips at its edges."""
 
 
 def resolve_device(name: str) -> torch.device:
